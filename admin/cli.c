@@ -1,0 +1,93 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mynaguard/error.h"
+
+static const struct mg_verb *verb_table;
+
+static void usage_all(const char *prog, FILE *out)
+{
+	fprintf(out, "usage: %s [--state-dir DIR] [--config FILE] VERB ...\n", prog);
+	for (const struct mg_verb *v = verb_table; v->name; v++) {
+		const char *line = v->usage;
+		while (line && *line) {
+			const char *nl = strchr(line, '\n');
+			int n = nl ? (int)(nl - line) : (int)strlen(line);
+			fprintf(out, "       %s %.*s\n", prog, n, line);
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+}
+
+int mg_cli_fail(const struct mg_cli *cli, int code, const char *fmt, ...)
+{
+	fprintf(stderr, "%s: ", cli->prog);
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	} else {
+		fputs(mg_error(), stderr);
+	}
+	fputc('\n', stderr);
+	return code;
+}
+
+int mg_cli_usage(const struct mg_cli *cli, const char *verb, const char *usage)
+{
+	const char *line = usage;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		int n = nl ? (int)(nl - line) : (int)strlen(line);
+		fprintf(stderr, "usage: %s %.*s\n", cli->prog, n, line);
+		line = nl ? nl + 1 : NULL;
+	}
+	(void)verb;
+	return MG_EXIT_USAGE;
+}
+
+int mg_cli_main(const char *prog, const struct mg_verb *verbs, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"state-dir", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct mg_cli cli = {.prog = prog, .state_dir = MG_STATEDIR,
+	                     .config_path = MG_SYSCONFDIR "/mynaguard.conf"};
+	int c;
+
+	verb_table = verbs;
+	/* "+" stops at the verb, so each verb parses its own options. */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli.state_dir = optarg; break;
+		case 'c': cli.config_path = optarg; break;
+		case 'h': usage_all(prog, stdout); return MG_EXIT_OK;
+		case 'V': printf("%s %s\n", prog, MG_VERSION); return MG_EXIT_OK;
+		default: usage_all(prog, stderr); return MG_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_all(prog, stderr);
+		return MG_EXIT_USAGE;
+	}
+	for (const struct mg_verb *v = verbs; v->name; v++) {
+		if (strcmp(argv[optind], v->name) == 0) {
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+			optind = 0;     /* reset getopt for the verb */
+			return v->run(&cli, sub_argc, sub_argv);
+		}
+	}
+	mg_cli_fail(&cli, MG_EXIT_USAGE, "unknown verb '%s'", argv[optind]);
+	usage_all(prog, stderr);
+	return MG_EXIT_USAGE;
+}

@@ -1,0 +1,14 @@
+/* mynaguardctl: the terminal-side tool (run as root on a terminal). */
+#include <locale.h>
+
+#include "verbs.h"
+
+static const struct mg_verb verbs[] = {
+	{0},
+};
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	return mg_cli_main("mynaguardctl", verbs, argc, argv);
+}

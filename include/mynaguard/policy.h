@@ -1,0 +1,51 @@
+/* The policy: one JSON document that configures every control.
+ *
+ *   {
+ *     "schema": 1,
+ *     "description": "本庁 住民記録系端末",
+ *     "fetch":     { ... },     this header
+ *     ...                       one section per control, each with its own
+ *                               header and parser (devices, clipboard, otp)
+ *   }
+ *
+ * A missing section means that control's defaults, which fail closed.
+ * Unknown keys, wrong types and out-of-range values are rejected with the
+ * JSON path of the bad field.  The full format is docs/policy.md. */
+#ifndef MYNAGUARD_POLICY_H
+#define MYNAGUARD_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define MG_POLICY_SCHEMA 1
+#define MG_POLICY_MAX_BYTES (64u << 20)
+
+/* "fetch": how the terminal polls the central repository. */
+struct mg_fetch_policy {
+	uint64_t interval;        /* seconds between polls before jitter (60..86400, 900) */
+	uint64_t max_bytes;       /* largest bundle accepted over the wire (4 KiB..64 MiB, 16 MiB) */
+	uint64_t timeout;         /* total seconds one request may take (5..600, 60) */
+	uint64_t low_speed_limit; /* bytes/s under which a transfer is slow (1..1 MiB, 64) */
+	uint64_t low_speed_time;  /* seconds of slowness before abort (1..600, 15) */
+};
+
+struct mg_policy {
+	uint64_t schema;          /* MG_POLICY_SCHEMA */
+	char *description;        /* free text for operators, or NULL */
+	struct mg_fetch_policy fetch;
+};
+
+/* The built-in defaults: what a terminal enforces with no bundle. */
+void mg_policy_defaults(struct mg_policy *p);
+
+/* Parses len bytes of JSON; origin names the source in messages. */
+int mg_policy_parse(const void *buf, size_t len, const char *origin, struct mg_policy **out);
+
+/* Releases everything the sections own. */
+void mg_policy_free(struct mg_policy *p);
+
+static inline void mg_policy_freep(struct mg_policy **p) { if (*p) mg_policy_free(*p); }
+#define _cleanup_policy_ __attribute__((cleanup(mg_policy_freep)))
+
+#endif

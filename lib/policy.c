@@ -1,0 +1,109 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "mynaguard/error.h"
+#include "mynaguard/json.h"
+#include "mynaguard/policy.h"
+#include "mynaguard/util.h"
+
+static int parse_fetch(const json_t *obj, const char *where, struct mg_policy *p)
+{
+	static const char *const keys[] = {"interval", "max_bytes", "timeout", "low_speed_limit",
+	                                   "low_speed_time", NULL};
+	struct mg_fetch_policy *f = &p->fetch;
+	int r;
+
+	r = mg_json_only_keys(obj, where, keys);
+	if (r == 0) r = mg_json_get_uint(obj, "interval", where, false, 60, 86400, &f->interval);
+	if (r == 0) r = mg_json_get_uint(obj, "max_bytes", where, false, 4096, MG_POLICY_MAX_BYTES, &f->max_bytes);
+	if (r == 0) r = mg_json_get_uint(obj, "timeout", where, false, 5, 600, &f->timeout);
+	if (r == 0) r = mg_json_get_uint(obj, "low_speed_limit", where, false, 1, 1 << 20, &f->low_speed_limit);
+	if (r == 0) r = mg_json_get_uint(obj, "low_speed_time", where, false, 1, 600, &f->low_speed_time);
+	return r;
+}
+
+/* One entry per section.  Each parser fills its part of struct mg_policy,
+ * whose defaults are already in place. */
+static const struct section {
+	const char *key;
+	int (*parse)(const json_t *obj, const char *where, struct mg_policy *p);
+} sections[] = {
+	{"fetch", parse_fetch},
+};
+
+void mg_policy_defaults(struct mg_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->schema = MG_POLICY_SCHEMA;
+	p->fetch = (struct mg_fetch_policy){
+		.interval = 900, .max_bytes = 16u << 20, .timeout = 60,
+		.low_speed_limit = 64, .low_speed_time = 15,
+	};
+}
+
+static int check_root_keys(const json_t *root, const char *where)
+{
+	const char *allowed[MG_ARRAY_SIZE(sections) + 3] = {"schema", "description"};
+
+	for (size_t i = 0; i < MG_ARRAY_SIZE(sections); i++)
+		allowed[i + 2] = sections[i].key;
+	return mg_json_only_keys(root, where, allowed);
+}
+
+static int parse_root(const json_t *root, const char *where, struct mg_policy *p)
+{
+	const char *description = NULL;
+	int r;
+
+	r = check_root_keys(root, where);
+	if (r == 0) r = mg_json_get_uint(root, "schema", where, true, MG_POLICY_SCHEMA, MG_POLICY_SCHEMA, &p->schema);
+	if (r == 0) r = mg_json_get_string(root, "description", where, false, &description);
+	if (r < 0)
+		return r;
+	if (description && !(p->description = strdup(description)))
+		return mg_fail(ENOMEM, "%s: out of memory", where);
+	for (size_t i = 0; i < MG_ARRAY_SIZE(sections); i++) {
+		char here[MG_WHERE_MAX];
+		json_t *obj = NULL;
+
+		mg_json_where_key(here, where, sections[i].key);
+		r = mg_json_get_object(root, sections[i].key, where, false, &obj);
+		if (r == 0 && obj)
+			r = sections[i].parse(obj, here, p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int mg_policy_parse(const void *buf, size_t len, const char *origin, struct mg_policy **out)
+{
+	_cleanup_json_ json_t *root = NULL;
+	_cleanup_policy_ struct mg_policy *p = NULL;
+	char where[MG_WHERE_MAX];
+	int r;
+
+	if (len > MG_POLICY_MAX_BYTES)
+		return mg_fail(EFBIG, "%s: larger than %u bytes", origin, MG_POLICY_MAX_BYTES);
+	r = mg_json_parse(buf, len, origin, &root);
+	if (r < 0)
+		return r;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return mg_fail(ENOMEM, "%s: out of memory", origin);
+	mg_policy_defaults(p);
+	snprintf(where, sizeof(where), "%s: $", origin);
+	r = parse_root(root, where, p);
+	if (r < 0)
+		return r;
+	*out = MG_TAKE(p);
+	return 0;
+}
+
+void mg_policy_free(struct mg_policy *p)
+{
+	if (!p)
+		return;
+	free(p->description);
+	free(p);
+}

@@ -1,0 +1,58 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "mynaguard/util.h"
+
+int64_t mg_now(void)
+{
+	const char *fake = secure_getenv("MYNAGUARD_FAKE_TIME");
+
+	if (fake && *fake) {
+		char *end;
+		long long v = strtoll(fake, &end, 10);
+		if (*end == '\0' && v > 0)
+			return v;
+	}
+	return (int64_t)time(NULL);
+}
+
+int mg_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm = {0};
+	char *end;
+	time_t t;
+
+	if (!s || strlen(s) != MG_TIME_LEN - 1)
+		return -EINVAL;
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end != '\0')
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -EINVAL;
+	*out = t;
+	return 0;
+}
+
+void mg_time_format(int64_t t, char buf[MG_TIME_LEN])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || strftime(buf, MG_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, MG_TIME_LEN, "invalid-time");
+}
+
+const char *mg_hostname(void)
+{
+	static __thread char name[65];
+
+	if (!name[0]) {
+		struct utsname u;
+		snprintf(name, sizeof(name), "%s", uname(&u) == 0 && u.nodename[0] ? u.nodename : "unknown");
+	}
+	return name;
+}
