@@ -1,0 +1,70 @@
+/* The audit journal: tamper-evident evidence for §7 (監査・自己点検).
+ *
+ * One JSON object per line, appended to DIR/audit.log and rotated to
+ * DIR/audit-SEQ.log (SEQ: the first record's number, 20 digits) when it
+ * grows past a size.  Each record is chained to the one before:
+ *
+ *   {"seq":42,"time":"2026-12-06T05:00:00Z","host":"t-0012",
+ *    "component":"agent","event":"device.decision","decision":"block",
+ *    "rule":"default","subject":"usb 0781:5581 serial=...","detail":{...},
+ *    "prev":"<hex BLAKE2b-256 of record 41>","hash":"<hex BLAKE2b-256>"}
+ *
+ * "hash" covers every byte of the line before ',"hash"'.  DIR/audit.head
+ * holds the last seq and hash, so cutting records off the end is noticed.
+ * Appends from every process (agent, mynaguardctl, the PAM module) are
+ * serialised by an flock on DIR/audit.lock.  The full format is in
+ * docs/audit.md.
+ *
+ * No record ever holds a secret, an OTP or clipboard content: callers put
+ * identities and counts in subject and detail, nothing else. */
+#ifndef MYNAGUARD_JOURNAL_H
+#define MYNAGUARD_JOURNAL_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+/* What a caller says about one event. */
+struct mg_audit {
+	const char *event;    /* stable dotted name: "policy.applied", "device.decision",
+	                         "otp.accept", "clipboard.block", ... (required) */
+	const char *decision; /* "allow", "block", "read-only", "applied", "rejected",
+	                         "accept", "reject", "alert", ... or NULL */
+	const char *rule;     /* id of the rule that decided, "default", or NULL */
+	const char *subject;  /* what it is about: a device identity, a user name,
+	                         a bundle file and version; or NULL */
+	json_t *detail;       /* extra fields, borrowed (the caller keeps its ref), or NULL */
+};
+
+struct mg_journal;
+
+/* Opens (creating) the journal in dir for one component ("agent", "ctl",
+ * "pam", "clipguard", "admin").  Nothing is read or locked until an append. */
+int mg_journal_open(const char *dir, const char *component, struct mg_journal **out);
+
+/* Appends one record durably (fdatasync) and mirrors it to syslog with a
+ * stable MESSAGE_ID per event type.  On failure (say the disk is full) the
+ * record is kept in memory and written before the next one, syslog gets a
+ * LOG_ALERT that audit is failing, and the error is returned: the caller
+ * keeps enforcing.  Records are never dropped silently; if the backlog
+ * overflows, a "journal.lost" record with the count is written. */
+int mg_journal_append(struct mg_journal *j, const struct mg_audit *rec);
+
+void mg_journal_close(struct mg_journal *j);
+
+/* Open, append, close: for one-shot programs. */
+int mg_audit(const char *dir, const char *component, const struct mg_audit *rec);
+
+/* The result of checking a journal. */
+struct mg_journal_report {
+	uint64_t records;        /* records that verified */
+	uint64_t files;          /* files read */
+	uint64_t last_seq;       /* seq of the last good record (0 if none) */
+};
+
+/* Checks every file in order: each line parses, seq increases by one,
+ * prev matches, hash matches, and the end matches audit.head.  Returns 0
+ * when intact, -EBADMSG with a message naming the first bad record
+ * ("audit-…log line 17 (seq 4711): hash mismatch, record edited"). */
+int mg_journal_verify(const char *dir, struct mg_journal_report *rep);
+
+#endif
