@@ -4,4 +4,13 @@
 
 #include "cli.h"
 
+/* Keys, keyrings and bundles: keygen.c, keyring.c, sign.c, cosign.c,
+ * verify.c, inspect.c. */
+int admin_keygen(struct mg_cli *cli, int argc, char **argv);
+int admin_keyring(struct mg_cli *cli, int argc, char **argv);
+int admin_sign(struct mg_cli *cli, int argc, char **argv);
+int admin_cosign(struct mg_cli *cli, int argc, char **argv);
+int admin_verify(struct mg_cli *cli, int argc, char **argv);
+int admin_inspect(struct mg_cli *cli, int argc, char **argv);
+
 #endif

@@ -4,4 +4,12 @@
 
 #include "cli.h"
 
+/* policy.c: apply | show | pull; keyring.c: pin | show | update; status.c. */
+int ctl_policy(struct mg_cli *cli, int argc, char **argv);
+int ctl_keyring(struct mg_cli *cli, int argc, char **argv);
+int ctl_status(struct mg_cli *cli, int argc, char **argv);
+/* pull.c (engineer fetch): `policy pull [URL]`; argv[0] is "pull".  policy.c
+ * dispatches to it; it applies through mg_terminal_apply (terminal.h). */
+int ctl_policy_pull(struct mg_cli *cli, int argc, char **argv);
+
 #endif
