@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,45 @@ static int parse_fetch(const json_t *obj, const char *where, struct mg_policy *p
 	return r;
 }
 
+static int parse_otp(const json_t *obj, const char *where, struct mg_policy *p)
+{
+	static const char *const keys[] = {"window", "algorithm", "digits", "period",
+	                                   "max_failures", "lockout_seconds", "delay",
+	                                   "resync_window", "recovery_codes", "issuer", NULL};
+	static const char *const algorithms[] = {"SHA1", "SHA256", "SHA512", NULL};
+	struct mg_otp_policy *o = &p->otp;
+	const char *issuer = NULL;
+	uint64_t digits = o->enroll.digits, period = o->enroll.period;
+	int alg = (int)o->enroll.algorithm;
+	int r;
+
+	r = mg_json_only_keys(obj, where, keys);
+	if (r == 0) r = mg_json_get_uint(obj, "window", where, false, 0, 3, &o->window);
+	if (r == 0) r = mg_json_get_enum(obj, "algorithm", where, false, algorithms, &alg);
+	if (r == 0) r = mg_json_get_uint(obj, "digits", where, false, 6, 8, &digits);
+	if (r == 0) r = mg_json_get_uint(obj, "period", where, false, 30, 60, &period);
+	if (r == 0) r = mg_json_get_uint(obj, "max_failures", where, false, 1, 100, &o->max_failures);
+	if (r == 0) r = mg_json_get_uint(obj, "lockout_seconds", where, false, 0, 604800, &o->lockout_seconds);
+	if (r == 0) r = mg_json_get_uint(obj, "delay", where, false, 0, 10, &o->delay);
+	if (r == 0) r = mg_json_get_uint(obj, "resync_window", where, false, 1, 1000, &o->resync_window);
+	if (r == 0) r = mg_json_get_uint(obj, "recovery_codes", where, false, 1, 20, &o->recovery_codes);
+	if (r == 0) r = mg_json_get_string(obj, "issuer", where, false, &issuer);
+	if (r < 0)
+		return r;
+	o->enroll.algorithm = (enum mg_otp_algorithm)alg;
+	o->enroll.digits = (unsigned)digits;
+	o->enroll.period = (unsigned)period;
+	r = mg_otp_params_check(&o->enroll, where);
+	if (r < 0)
+		return r;
+	if (issuer) {
+		if (!*issuer || strlen(issuer) >= sizeof(o->issuer) || strpbrk(issuer, ":\n"))
+			return mg_fail(EINVAL, "%s.issuer: expected 1..64 bytes without ':' or newline", where);
+		snprintf(o->issuer, sizeof(o->issuer), "%s", issuer);
+	}
+	return 0;
+}
+
 /* One entry per section.  Each parser fills its part of struct mg_policy,
  * whose defaults are already in place. */
 static const struct section {
@@ -29,6 +69,7 @@ static const struct section {
 	int (*parse)(const json_t *obj, const char *where, struct mg_policy *p);
 } sections[] = {
 	{"fetch", parse_fetch},
+	{"otp", parse_otp},
 };
 
 void mg_policy_defaults(struct mg_policy *p)
@@ -38,6 +79,11 @@ void mg_policy_defaults(struct mg_policy *p)
 	p->fetch = (struct mg_fetch_policy){
 		.interval = 900, .max_bytes = 16u << 20, .timeout = 60,
 		.low_speed_limit = 64, .low_speed_time = 15,
+	};
+	p->otp = (struct mg_otp_policy){
+		.window = 1, .max_failures = 10, .lockout_seconds = 600, .delay = 1,
+		.resync_window = 60, .recovery_codes = 10, .issuer = "mynaguard",
+		.enroll = {.algorithm = MG_OTP_SHA1, .digits = 6, .period = 30},
 	};
 }
 

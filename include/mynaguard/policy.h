@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "mynaguard/otp.h"
+
 #define MG_POLICY_SCHEMA 1
 #define MG_POLICY_MAX_BYTES (64u << 20)
 
@@ -30,10 +32,27 @@ struct mg_fetch_policy {
 	uint64_t low_speed_time;  /* seconds of slowness before abort (1..600, 15) */
 };
 
+/* "otp": one-time passwords at login (docs/otp.md).  Only the administrator
+ * sets these; nothing in a user's reach changes them. */
+struct mg_otp_policy {
+	uint64_t window;          /* steps accepted either side of now (0..3, 1) */
+	struct mg_otp_params enroll; /* algorithm, digits, period for new tokens (SHA1, 6, 30) */
+	uint64_t max_failures;    /* failed attempts that lock the account (1..100, 10) */
+	uint64_t lockout_seconds; /* how long a lockout lasts; 0 = until unlocked (0..604800, 600) */
+	uint64_t delay;           /* seconds of delay per consecutive failure, capped at
+	                             MG_OTP_DELAY_CAP (0..10, 1) */
+	uint64_t resync_window;   /* steps either side that `otp resync` searches (1..1000, 60) */
+	uint64_t recovery_codes;  /* recovery codes `otp recovery` issues (1..20, 10) */
+	char issuer[65];          /* label in the otpauth URI (1..64 bytes, no ':', "mynaguard") */
+};
+
+#define MG_OTP_DELAY_CAP 30
+
 struct mg_policy {
 	uint64_t schema;          /* MG_POLICY_SCHEMA */
 	char *description;        /* free text for operators, or NULL */
 	struct mg_fetch_policy fetch;
+	struct mg_otp_policy otp;
 };
 
 /* The built-in defaults: what a terminal enforces with no bundle. */
