@@ -4,6 +4,7 @@
 #include "verbs.h"
 
 static const struct mg_verb verbs[] = {
+	{"publish", admin_publish, "publish --repo DIR BUNDLE"},
 	{0},
 };
 
