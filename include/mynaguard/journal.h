@@ -42,7 +42,9 @@ struct mg_journal;
 int mg_journal_open(const char *dir, const char *component, struct mg_journal **out);
 
 /* Appends one record durably (fdatasync) and mirrors it to syslog with a
- * stable MESSAGE_ID per event type.  On failure (say the disk is full) the
+ * stable MESSAGE_ID per event type.  One struct mg_journal belongs to one
+ * thread at a time; any number of them, in any processes, may append to
+ * the same dir.  On failure (say the disk is full) the
  * record is kept in memory and written before the next one, syslog gets a
  * LOG_ALERT that audit is failing, and the error is returned: the caller
  * keeps enforcing.  Records are never dropped silently; if the backlog
@@ -66,5 +68,17 @@ struct mg_journal_report {
  * when intact, -EBADMSG with a message naming the first bad record
  * ("audit-…log line 17 (seq 4711): hash mismatch, record edited"). */
 int mg_journal_verify(const char *dir, struct mg_journal_report *rep);
+
+/* Calls fn for each of the last n records (every record when n is 0),
+ * oldest first, as read: rec is the parsed object, or NULL for a line that
+ * is not JSON.  Nothing is verified; that is mg_journal_verify's job.
+ * A non-zero return from fn stops the walk and is returned. */
+typedef int (*mg_journal_fn)(const json_t *rec, const char *line, void *userdata);
+int mg_journal_read(const char *dir, size_t n, mg_journal_fn fn, void *userdata);
+
+/* The syslog MESSAGE_ID of an event type: the first 128 bits of
+ * BLAKE2b("mynaguard-event:" EVENT) in hex, stable across releases. */
+#define MG_JOURNAL_MESSAGE_ID_LEN 33
+void mg_journal_message_id(const char *event, char out[MG_JOURNAL_MESSAGE_ID_LEN]);
 
 #endif
