@@ -4,6 +4,7 @@
 #include "verbs.h"
 
 static const struct mg_verb verbs[] = {
+	{"scan", ctl_scan, "scan [--detectors kojin,hojin] [FILE|-]"},
 	{0},
 };
 

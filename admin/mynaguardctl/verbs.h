@@ -12,4 +12,7 @@ int ctl_status(struct mg_cli *cli, int argc, char **argv);
  * dispatches to it; it applies through mg_terminal_apply (terminal.h). */
 int ctl_policy_pull(struct mg_cli *cli, int argc, char **argv);
 
+/* scan.c: run the number detectors over a file (engineer clipboard). */
+int ctl_scan(struct mg_cli *cli, int argc, char **argv);
+
 #endif
