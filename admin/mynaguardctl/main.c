@@ -5,6 +5,7 @@
 
 static const struct mg_verb verbs[] = {
 	{"scan", ctl_scan, "scan [--detectors kojin,hojin] [FILE|-]"},
+	{"audit", ctl_audit, "audit verify\naudit show [--json] [-n N]"},
 	{0},
 };
 

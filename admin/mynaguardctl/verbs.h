@@ -14,5 +14,7 @@ int ctl_policy_pull(struct mg_cli *cli, int argc, char **argv);
 
 /* scan.c: run the number detectors over a file (engineer clipboard). */
 int ctl_scan(struct mg_cli *cli, int argc, char **argv);
+/* audit.c: verify | show, over the journal in STATE/audit. */
+int ctl_audit(struct mg_cli *cli, int argc, char **argv);
 
 #endif
