@@ -332,6 +332,12 @@ static int fetch_pointer(struct poll *p, struct mg_pointer *ptr, bool *not_modif
 	return 0;
 }
 
+static bool pointer_equal(const struct mg_pointer *a, const struct mg_pointer *b)
+{
+	return a->version == b->version && a->size == b->size && strcmp(a->path, b->path) == 0 &&
+	       memcmp(a->blake2b, b->blake2b, sizeof(a->blake2b)) == 0;
+}
+
 /* A pointer needs no download when it names the bundle in force, or the
  * very pointer already refused under the same version in force. */
 static bool pointer_settled(const struct poll *p, const struct mg_pointer *ptr)
@@ -341,7 +347,7 @@ static bool pointer_settled(const struct poll *p, const struct mg_pointer *ptr)
 		return true;
 	return p->st.outcome == MG_PULL_REJECTED && p->st.has_pointer &&
 	       p->st.etag_version == p->now.version && strcmp(p->st.url, p->pointer_url) == 0 &&
-	       memcmp(&p->st.pointer, ptr, sizeof(*ptr)) == 0;
+	       pointer_equal(&p->st.pointer, ptr);
 }
 
 static int fetch_and_apply(struct poll *p, const struct mg_pointer *ptr)

@@ -90,7 +90,7 @@ int mg_pointer_parse(const void *buf, size_t len, const char *origin, struct mg_
 	bundle_path(expect, p.version, p.blake2b);
 	if (strcmp(path, expect) != 0)
 		return mg_fail(EBADMSG, "%s.path: expected \"%s\"", where, expect);
-	memcpy(p.path, expect, sizeof(p.path));
+	snprintf(p.path, sizeof(p.path), "%s", expect);
 	*out = p;
 	return 0;
 }
