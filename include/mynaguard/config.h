@@ -7,7 +7,8 @@
 
 struct mg_config {
 	char *terminal_id;   /* terminal_id: sent to the repository; default: host name */
-	char *group;         /* group: the target group this terminal takes bundles for */
+	char *group;         /* group: the target group this terminal takes bundles for;
+	                        no default (NULL): no bundle is taken until it is set */
 	char *repository;    /* repository: base URL (https://, http:// or file://), or NULL */
 	char *ca_file;       /* ca_file: CA bundle for https, or NULL for the system's */
 	char *pinned_key;    /* pinned_public_key: curl's "sha256//BASE64" pin, or NULL */
@@ -16,7 +17,9 @@ struct mg_config {
 	                        default /etc/udev/rules.d/70-mynaguard.rules */
 };
 
-/* Fills cfg with the defaults, then the file at path (if it exists). */
+/* Fills cfg with the defaults, then the file at path (if it exists).  On
+ * failure cfg holds nothing (every field NULL) and the message names
+ * FILE:LINE and the key. */
 int mg_config_load(const char *path, struct mg_config *cfg);
 
 void mg_config_free(struct mg_config *cfg);
