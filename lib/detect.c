@@ -201,6 +201,8 @@ static int read_run(struct scan *s, struct chain *c, size_t *i)
 static int read_chain(struct scan *s, size_t *i)
 {
 	struct chain c = {.start = *i};
+	const uint8_t *sep = NULL;     /* the separator of the first join */
+	unsigned sep_len = 0;
 	size_t end;
 	int r;
 
@@ -215,6 +217,11 @@ static int read_chain(struct scan *s, size_t *i)
 		if (*i >= s->len || !(w = separator_at(s->p, *i, s->len)) || *i + w >= s->len ||
 		    !digit_at(s->p, *i + w, s->len, &v))
 			break;
+		/* "1234-5678-9018 2024" is a number and a year, not one number. */
+		if (sep && (w != sep_len || memcmp(sep, s->p + *i, w) != 0))
+			break;
+		sep = s->p + *i;
+		sep_len = w;
 		*i += w;
 	}
 	return check_chain(s, &c, end);

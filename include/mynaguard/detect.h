@@ -9,7 +9,8 @@
  *   - a digit is ASCII 0-9 or full-width ０-９ (U+FF10..U+FF19); both may mix;
  *   - a run is a maximal sequence of digits;
  *   - a chain is a maximal sequence of runs joined by exactly one separator
- *     character: space, hyphen-minus, ideographic space U+3000, full-width
+ *     character, the same one throughout (a different separator ends the
+ *     chain, so "1234-5678-9018 2024" is a number and a year): space, hyphen-minus, ideographic space U+3000, full-width
  *     hyphen-minus U+FF0D, hyphen U+2010, non-breaking hyphen U+2011,
  *     figure dash U+2012, en dash U+2013, minus sign U+2212, or the
  *     prolonged sound mark U+30FC (what Japanese input methods often put

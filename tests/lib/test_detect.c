@@ -161,8 +161,10 @@ Test(detect, separators_join_once)
 	expect_none("1234--5678--9018");
 	expect_none("1234 -5678 -9018");
 	expect_none("1234\t5678\t9018");          /* a tab separates fields, not groups */
-	expect_one("1234-5678 9018", KOJIN, 0, 14);
+	expect_none("1234-5678 9018");            /* one separator per chain */
 	expect_one("1234 5678 9018 です", KOJIN, 0, 14);
+	expect_one("1234-5678-9018 2024年", KOJIN, 0, 14);
+	expect_none("1234 5678 9018 2024年");     /* reads as one longer number */
 }
 
 Test(detect, several_findings_in_order)
