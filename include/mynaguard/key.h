@@ -85,6 +85,12 @@ int mg_key_parse_public(const void *buf, size_t len, const char *origin,
 int mg_key_parse_secret(const void *buf, size_t len, const char *origin,
                         const struct mg_passphrase *pass, struct mg_secret_key *out);
 
+/* Loads a secret key as the administrator tools do: the passphrase, if
+ * the key needs one, from passphrase_file, else from the file named by
+ * $MYNAGUARD_PASSPHRASE_FILE; never from the command line. */
+int mg_key_open_secret(const char *path, const char *passphrase_file,
+                       struct mg_secret_key *out);
+
 /* Reads a passphrase from file (first line, at most 1024 bytes, not empty). */
 int mg_passphrase_read(const char *file, struct mg_passphrase *out);
 void mg_passphrase_free(struct mg_passphrase *p);
