@@ -9,6 +9,7 @@ static const struct mg_verb verbs[] = {
 	{"policy", ctl_policy, "policy apply BUNDLE\npolicy show [--json]\npolicy pull [--json] [URL]"},
 	{"keyring", ctl_keyring, "keyring pin KEYRING\nkeyring show\nkeyring update KEYRING2"},
 	{"status", ctl_status, "status"},
+	{"devices", ctl_devices, "devices [--json]\ndevices approve DEVICE"},
 	{0},
 };
 

@@ -16,5 +16,7 @@ int ctl_policy_pull(struct mg_cli *cli, int argc, char **argv);
 int ctl_scan(struct mg_cli *cli, int argc, char **argv);
 /* audit.c: verify | show, over the journal in STATE/audit. */
 int ctl_audit(struct mg_cli *cli, int argc, char **argv);
+/* devices.c: present devices and their decisions, from the agent (engineer agent). */
+int ctl_devices(struct mg_cli *cli, int argc, char **argv);
 
 #endif
