@@ -16,17 +16,15 @@ static int negative(int err)
 	return err < 0 ? err : -err;
 }
 
-int mg_fail(int err, const char *fmt, ...)
+/* Every writer formats into a local buffer first: callers may pass
+ * mg_error() itself as an argument ("%s", mg_error()), and formatting
+ * into the buffer being read is undefined. */
+static void set_message(const char *text)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
-	return negative(err);
+	snprintf(message, sizeof(message), "%s", text);
 }
 
-int mg_fail_errno(int err, const char *fmt, ...)
+int mg_fail(int err, const char *fmt, ...)
 {
 	char what[MG_ERROR_MAX];
 	va_list ap;
@@ -34,7 +32,20 @@ int mg_fail_errno(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(message, sizeof(message), "%s: %s", what, strerror(abs(err)));
+	set_message(what);
+	return negative(err);
+}
+
+int mg_fail_errno(int err, const char *fmt, ...)
+{
+	char what[MG_ERROR_MAX], both[MG_ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(both, sizeof(both), "%s: %s", what, strerror(err == 0 ? EIO : abs(err)));
+	set_message(both);
 	return negative(err);
 }
 

@@ -40,6 +40,9 @@ int mg_dir_ensure(const char *path, mode_t mode)
 
 	if (!copy)
 		return mg_fail(ENOMEM, "%s: out of memory", path);
+	/* "dir/" would make lstat follow a link named dir. */
+	for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
+		copy[n - 1] = '\0';
 	for (char *p = copy + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -50,7 +53,7 @@ int mg_dir_ensure(const char *path, mode_t mode)
 	}
 	if (mkdir(copy, mode) < 0 && errno != EEXIST)
 		return mg_fail_errno(errno, "%s", path);
-	if (lstat(path, &st) < 0)
+	if (lstat(copy, &st) < 0)
 		return mg_fail_errno(errno, "%s", path);
 	if (!S_ISDIR(st.st_mode))
 		return mg_fail(ENOTDIR, "%s: not a directory (a link is not accepted)", path);
@@ -101,7 +104,8 @@ int mg_file_replace_at(int dirfd, const char *dir, const char *name,
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (strchr(name, '/') || strlen(name) > 200)
+	if (!*name || strchr(name, '/') || strlen(name) > 200 || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
 		return mg_fail(EINVAL, "%s/%s: not a plain file name", dir, name);
 	fd = temp_create(dirfd, dir, name, mode, tmp, sizeof(tmp));
 	if (fd < 0)
@@ -177,7 +181,9 @@ int mg_file_read_at(int dirfd, const char *dir, const char *name, size_t max,
 	struct stat st;
 	size_t have = 0;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a fifo planted at name must not hang the reader; it is
+	 * refused below as not a regular file. */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return mg_fail_errno(errno, "%s/%s", dir, name);
 	if (fstat(fd, &st) < 0)
@@ -237,10 +243,16 @@ int mg_file_lock_at(int dirfd, const char *dir, const char *name, bool exclusive
 {
 	_cleanup_close_ int fd = -1;
 	int waited = 0, step = 1;
+	struct stat st;
 
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	            0600);
 	if (fd < 0)
 		return mg_fail_errno(errno, "%s/%s", dir, name);
+	if (fstat(fd, &st) < 0)
+		return mg_fail_errno(errno, "%s/%s", dir, name);
+	if (!S_ISREG(st.st_mode))
+		return mg_fail(EINVAL, "%s/%s: not a regular file", dir, name);
 	for (;;) {
 		if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
 			return MG_TAKE_FD(fd);
@@ -255,23 +267,35 @@ int mg_file_lock_at(int dirfd, const char *dir, const char *name, bool exclusive
 	}
 }
 
+/* ".NAME.tmp-" followed by exactly 8 hex digits, as temp_create makes. */
+static bool is_temp_name(const char *name)
+{
+	const char *mark = strstr(name, MG_TEMP_MARK);
+	const char *hex = mark ? mark + strlen(MG_TEMP_MARK) : NULL;
+
+	if (name[0] != '.' || !mark || mark == name + 1 || strlen(hex) != 8)
+		return false;
+	for (; *hex; hex++)
+		if (!((*hex >= '0' && *hex <= '9') || (*hex >= 'a' && *hex <= 'f')))
+			return false;
+	return true;
+}
+
 int mg_file_sweep_temps(int dirfd)
 {
-	int dup_fd = dup(dirfd), removed = 0;
+	int dup_fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), removed = 0;
 	DIR *d;
 	struct dirent *e;
 
 	if (dup_fd < 0)
-		return -errno;
+		return mg_fail_errno(errno, "sweeping temp files: open the directory");
 	d = fdopendir(dup_fd);
 	if (!d) {
 		close(dup_fd);
-		return -errno;
+		return mg_fail_errno(errno, "sweeping temp files: read the directory");
 	}
-	rewinddir(d);
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' && strstr(e->d_name, MG_TEMP_MARK) &&
-		    unlinkat(dirfd, e->d_name, 0) == 0)
+		if (is_temp_name(e->d_name) && unlinkat(dirfd, e->d_name, 0) == 0)
 			removed++;
 	}
 	closedir(d);

@@ -4,6 +4,20 @@
 #include "mynaguard/error.h"
 #include "mynaguard/json.h"
 
+/* A key or value from the input, fit for a one-line message: at most 64
+ * bytes, control characters as '?'. */
+static const char *printable(const char *s, char out[72])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < 64; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	if (s[i])
+		strcpy(out + i, "...");
+	return out;
+}
+
 void mg_json_where_key(char buf[MG_WHERE_MAX], const char *where, const char *key)
 {
 	snprintf(buf, MG_WHERE_MAX, "%s.%s", where, key);
@@ -38,10 +52,11 @@ int mg_json_only_keys(const json_t *obj, const char *where, const char *const al
 
 	json_object_foreach((json_t *)obj, key, value) {
 		bool known = false;
+		char shown[72];
 		for (size_t i = 0; allowed[i] && !known; i++)
 			known = strcmp(key, allowed[i]) == 0;
 		if (!known)
-			return mg_fail(EBADMSG, "%s.%s: unknown key", where, key);
+			return mg_fail(EBADMSG, "%s.%s: unknown key", where, printable(key, shown));
 	}
 	return 0;
 }
@@ -145,7 +160,7 @@ int mg_json_get_enum(const json_t *obj, const char *key, const char *where, bool
                      const char *const names[], int *out)
 {
 	const char *s = NULL;
-	char choices[MG_WHERE_MAX] = "";
+	char choices[MG_WHERE_MAX] = "", shown[72];
 	int r = mg_json_get_string(obj, key, where, required, &s);
 
 	if (r < 0 || !s)
@@ -158,5 +173,6 @@ int mg_json_get_enum(const json_t *obj, const char *key, const char *where, bool
 		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s%s",
 		         i ? ", " : "", names[i]);
 	}
-	return mg_fail(EBADMSG, "%s.%s: \"%s\" is not one of %s", where, key, s, choices);
+	return mg_fail(EBADMSG, "%s.%s: \"%s\" is not one of %s", where, key, printable(s, shown),
+	               choices);
 }

@@ -101,8 +101,10 @@ static int parse_root(const json_t *root, const char *where, struct mg_policy *p
 	const char *description = NULL;
 	int r;
 
-	r = check_root_keys(root, where);
-	if (r == 0) r = mg_json_get_uint(root, "schema", where, true, MG_POLICY_SCHEMA, MG_POLICY_SCHEMA, &p->schema);
+	/* The schema first: a policy written for a newer schema is refused as
+	 * such, not for the first key this version does not know. */
+	r = mg_json_get_uint(root, "schema", where, true, MG_POLICY_SCHEMA, MG_POLICY_SCHEMA, &p->schema);
+	if (r == 0) r = check_root_keys(root, where);
 	if (r == 0) r = mg_json_get_string(root, "description", where, false, &description);
 	if (r < 0)
 		return r;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "mynaguard/error.h"
 #include "mynaguard/util.h"
 
 int64_t mg_now(void)
@@ -21,20 +22,29 @@ int64_t mg_now(void)
 
 int mg_time_parse(const char *s, int64_t *out)
 {
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	char again[MG_TIME_LEN];
 	struct tm tm = {0};
-	char *end;
 	time_t t;
 
 	if (!s || strlen(s) != MG_TIME_LEN - 1)
-		return -EINVAL;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end != '\0')
-		return -EINVAL;
+		goto bad;
+	/* strptime alone would take " 3" for "03" and "02-30" for March 2. */
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			goto bad;
+	if (!strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		goto bad;
 	t = timegm(&tm);
 	if (t == (time_t)-1)
-		return -EINVAL;
+		goto bad;
+	mg_time_format(t, again);
+	if (strcmp(again, s) != 0)
+		goto bad;
 	*out = t;
 	return 0;
+bad:
+	return mg_fail(EINVAL, "expected a UTC time like 2027-03-31T00:00:00Z");
 }
 
 void mg_time_format(int64_t t, char buf[MG_TIME_LEN])

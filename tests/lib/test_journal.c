@@ -2,6 +2,7 @@
  * rotation, concurrent writers, crash windows and a full disk. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,12 +38,14 @@ static void setup(void)
 	setenv("MYNAGUARD_FAKE_TIME", "1796533200", 1);     /* 2026-12-06T05:00:00Z */
 }
 
+static int remove_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(p);
+}
+
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	system(cmd);
+	nftw(dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 	while (nallocs > 0)
 		free(allocs[--nallocs]);
 }
