@@ -67,7 +67,8 @@ static int get_time(const json_t *obj, const char *key, const char *where, int64
 
 	if (r < 0 || !s)
 		return r;
-	if (mg_time_parse(s, out) < 0)
+	/* After 1970 only: earlier years do not format back the same way. */
+	if (mg_time_parse(s, out) < 0 || *out <= 0)
 		return mg_fail(EBADMSG, "%s.%s: expected a time like 2027-03-31T00:00:00Z", where, key);
 	return 0;
 }
@@ -83,6 +84,15 @@ static int copy_string(const json_t *obj, const char *key, const char *where, ch
 	if (strlen(s) >= size)
 		return mg_fail(EBADMSG, "%s.%s: longer than %zu bytes", where, key, size - 1);
 	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+/* The ETag goes back into a request header: printable ASCII only. */
+static int check_etag(const char *etag, const char *where)
+{
+	for (const char *c = etag; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			return mg_fail(EBADMSG, "%s.etag: not printable ASCII", where);
 	return 0;
 }
 
@@ -128,6 +138,7 @@ int mg_pull_state_parse(const void *buf, size_t len, const char *origin, struct 
 	if (r == 0) r = mg_json_get_uint(root, "format", where, true, MG_PULL_STATE_FORMAT, MG_PULL_STATE_FORMAT, &format);
 	if (r == 0) r = copy_string(root, "url", where, st->url, sizeof(st->url));
 	if (r == 0) r = copy_string(root, "etag", where, st->etag, sizeof(st->etag));
+	if (r == 0) r = check_etag(st->etag, where);
 	if (r == 0) r = mg_json_get_uint(root, "etag_version", where, false, 0, INT64_MAX, &st->etag_version);
 	if (r == 0) r = get_pointer(root, where, st);
 	if (r == 0) r = mg_json_get_enum(root, "outcome", where, true, outcome_names, &outcome);

@@ -19,6 +19,7 @@
 #ifndef MYNAGUARD_REPO_H
 #define MYNAGUARD_REPO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

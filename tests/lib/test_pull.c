@@ -97,6 +97,8 @@ Test(state, is_strict)
 	               "\"last_attempt\":\"2026-12-06 05:00:00\"}", "$.last_attempt");
 	expect_refused("{\"format\":1,\"outcome\":\"none\",\"failures\":0,"
 	               "\"pointer\":{\"format\":1}}", "$.pointer");
+	expect_refused("{\"format\":1,\"outcome\":\"none\",\"failures\":0,"
+	               "\"etag\":\"a\\r\\nX-Evil: 1\"}", "$.etag: not printable");
 }
 
 Test(outcome, names)
