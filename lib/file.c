@@ -26,8 +26,15 @@ char *mg_path_join(const char *dir, const char *name)
 
 int mg_dir_open(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *copy = strdup(path);
+	int fd;
 
+	if (!copy)
+		return mg_fail(ENOMEM, "%s: out of memory", path);
+	/* O_NOFOLLOW does not apply to "link/": the slash resolves it. */
+	for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
+		copy[n - 1] = '\0';
+	fd = open(copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return mg_fail_errno(errno, "%s", path);
 	return fd;

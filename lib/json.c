@@ -18,14 +18,21 @@ static const char *printable(const char *s, char out[72])
 	return out;
 }
 
+/* Both may be called with buf == where, to go one level down in place. */
 void mg_json_where_key(char buf[MG_WHERE_MAX], const char *where, const char *key)
 {
-	snprintf(buf, MG_WHERE_MAX, "%s.%s", where, key);
+	char out[MG_WHERE_MAX];
+
+	snprintf(out, sizeof(out), "%s.%s", where, key);
+	memcpy(buf, out, strlen(out) + 1);
 }
 
 void mg_json_where_index(char buf[MG_WHERE_MAX], const char *where, size_t index)
 {
-	snprintf(buf, MG_WHERE_MAX, "%s[%zu]", where, index);
+	char out[MG_WHERE_MAX];
+
+	snprintf(out, sizeof(out), "%s[%zu]", where, index);
+	memcpy(buf, out, strlen(out) + 1);
 }
 
 int mg_json_parse(const void *buf, size_t len, const char *origin, json_t **out)
