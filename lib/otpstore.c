@@ -12,9 +12,12 @@
 #include <sodium.h>
 
 #include "mynaguard/error.h"
+#include "mynaguard/config.h"
 #include "mynaguard/file.h"
+#include "mynaguard/journal.h"
 #include "mynaguard/json.h"
 #include "mynaguard/otpstore.h"
+#include "mynaguard/terminal.h"
 #include "mynaguard/util.h"
 
 _Static_assert(MG_OTP_HASH_MAX == crypto_pwhash_STRBYTES, "pwhash string size");
@@ -493,12 +496,15 @@ int mg_otp_state_check(struct mg_otp_state *st, const char *code,
 	return 0;
 }
 
-int mg_otpstore_verify(struct mg_otpstore *s, const char *user, const char *code,
-                       const struct mg_otp_policy *pol, int64_t now, struct mg_otp_result *res)
+int mg_otpstore_verify(struct mg_otpstore *s, const char *user, const char *input,
+                       bool trailing, const struct mg_otp_policy *pol, int64_t now,
+                       struct mg_otp_result *res)
 {
 	_cleanup_close_ int lock = -1;
 	struct mg_otp_state st;
+	const char *code = input;
 	bool changed = false;
+	size_t len = strlen(input);
 	int r;
 
 	lock = mg_otpstore_lock(s, user);
@@ -510,8 +516,11 @@ int mg_otpstore_verify(struct mg_otpstore *s, const char *user, const char *code
 		res->verdict = MG_OTP_NOT_ENROLLED;
 		return 0;
 	}
+	if (r == 0 && trailing && len >= st.params.digits)
+		code = input + len - st.params.digits;
 	if (r == 0)
 		r = mg_otp_state_check(&st, code, pol, now, res, &changed);
+	res->prefix_len = (size_t)(code - input);
 	/* The floor and the counters reach the disk before anyone is told. */
 	if (r == 0 && changed)
 		r = mg_otpstore_write(s, &st);
@@ -783,4 +792,61 @@ int mg_otp_state_format(const struct mg_otp_state *st, const uint8_t key[MG_OTP_
 		return mg_fail(ENOMEM, "%s: out of memory", st->user);
 	*len = strlen(*json);
 	return 0;
+}
+
+int mg_otp_policy_load(const char *statedir, const char *config, struct mg_otp_policy *out)
+{
+	struct mg_config cfg = {0};
+	struct mg_policy_in_force pif = {0};
+	struct mg_terminal_ctx ctx = {.state_dir = statedir, .component = "pam"};
+	int r;
+
+	r = mg_config_load(config, &cfg);
+	if (r < 0)
+		return r;
+	ctx.target = cfg.group;
+	r = mg_terminal_load(&ctx, &pif);
+	if (r == 0)
+		*out = pif.policy->otp;
+	mg_policy_in_force_free(&pif);
+	mg_config_free(&cfg);
+	return r;
+}
+
+static const char *const verdict_events[] = {
+	[MG_OTP_ACCEPT] = "otp.accept",
+	[MG_OTP_ACCEPT_RECOVERY] = "otp.recovery",
+	[MG_OTP_REJECT] = "otp.reject",
+	[MG_OTP_REPLAY] = "otp.replay",
+	[MG_OTP_LOCKED] = "otp.locked",
+	[MG_OTP_NOT_ENROLLED] = "otp.not_enrolled",
+};
+
+const char *mg_otp_verdict_event(enum mg_otp_verdict v)
+{
+	return verdict_events[v];
+}
+
+int mg_otp_audit(const char *statedir, const char *user, const char *service,
+                 const struct mg_otp_result *res, int err)
+{
+	_cleanup_free_ char *dir = mg_path_join(statedir, "audit");
+	_cleanup_json_ json_t *detail = NULL;
+	bool accepted = err == 0 && (res->verdict == MG_OTP_ACCEPT ||
+	                             res->verdict == MG_OTP_ACCEPT_RECOVERY);
+	struct mg_audit rec = {
+		.event = err < 0 ? "otp.error" : mg_otp_verdict_event(res->verdict),
+		.decision = accepted ? "accept" : "reject",
+		.subject = user,
+	};
+
+	if (!dir)
+		return mg_fail(ENOMEM, "%s: out of memory", statedir);
+	detail = err < 0 ? json_pack("{s:s, s:s}", "service", service ? service : "", "error", mg_error())
+	                 : json_pack("{s:s, s:I, s:I, s:I}", "service", service ? service : "",
+	                             "failures", (json_int_t)res->failures,
+	                             "lock_remaining", (json_int_t)res->lock_remaining,
+	                             "recovery_left", (json_int_t)res->recovery_left);
+	rec.detail = detail;
+	return mg_audit(dir, "pam", &rec);
 }

@@ -76,6 +76,7 @@ struct mg_otp_result {
 	int64_t lock_remaining; /* LOCKED: seconds left, or -1 until an administrator unlocks */
 	unsigned delay;         /* seconds the caller waits before answering a failure */
 	size_t recovery_left;   /* recovery codes left */
+	size_t prefix_len;      /* trailing mode: bytes of input before the code */
 };
 
 struct mg_otpstore;
@@ -108,10 +109,14 @@ int mg_otpstore_remove(struct mg_otpstore *s, const char *user);
 int mg_otpstore_users(struct mg_otpstore *s, char ***users, size_t *n);
 
 /* One login attempt: lock, read, mg_otp_state_check, write if anything
- * changed, unlock.  Returns 0 with a verdict, or a negative errno (store
- * unreadable, clock behind the floor, ...), which callers treat as a denial. */
-int mg_otpstore_verify(struct mg_otpstore *s, const char *user, const char *code,
-                       const struct mg_otp_policy *pol, int64_t now, struct mg_otp_result *res);
+ * changed, unlock.  With trailing, input is a password followed by the
+ * code (PAM's forward_pass): the token's digits say where the code starts,
+ * and res->prefix_len where the password ends.  Returns 0 with a verdict,
+ * or a negative errno (store unreadable, clock behind the floor, ...),
+ * which callers treat as a denial. */
+int mg_otpstore_verify(struct mg_otpstore *s, const char *user, const char *input,
+                       bool trailing, const struct mg_otp_policy *pol, int64_t now,
+                       struct mg_otp_result *res);
 
 /* The decision, without files: checks code (a TOTP code, or a recovery
  * code of MG_OTP_RECOVERY_LEN base32 characters, dashes allowed) against
@@ -147,5 +152,22 @@ int64_t mg_otp_state_lock_remaining(const struct mg_otp_state *st,
                                     const struct mg_otp_policy *pol, int64_t now);
 
 void mg_otp_state_wipe(struct mg_otp_state *st);
+
+/* What the PAM module, the helper and mynaguardctl share around the store. */
+
+/* The "otp" section of the policy in force in statedir (the built-in
+ * defaults when no verified bundle is in force); config names the terminal's
+ * configuration file, which gives its group. */
+int mg_otp_policy_load(const char *statedir, const char *config, struct mg_otp_policy *out);
+
+/* Records one attempt in statedir/audit (component "pam") and syslog:
+ * event otp.accept, otp.recovery, otp.reject, otp.replay, otp.locked,
+ * otp.not_enrolled, or otp.error when err < 0.  service names the PAM
+ * service.  Never the code. */
+int mg_otp_audit(const char *statedir, const char *user, const char *service,
+                 const struct mg_otp_result *res, int err);
+
+/* The event name of a verdict ("otp.accept", ...). */
+const char *mg_otp_verdict_event(enum mg_otp_verdict v);
 
 #endif

@@ -66,7 +66,7 @@ static void code_at(int64_t t, char out[MG_OTP_CODE_MAX + 1])
 static enum mg_otp_verdict attempt(struct mg_otpstore *s, const char *user, const char *code,
                                    int64_t now, struct mg_otp_result *res)
 {
-	cr_assert_eq(mg_otpstore_verify(s, user, code, &policy.otp, now, res), 0, "%s", mg_error());
+	cr_assert_eq(mg_otpstore_verify(s, user, code, false, &policy.otp, now, res), 0, "%s", mg_error());
 	return res->verdict;
 }
 
@@ -203,7 +203,7 @@ Test(otpstore, corrupt_file_fails_closed)
 	f = fopen(path, "w");
 	fputs("{\"format\":\"mynaguard-otp 1\",", f);
 	fclose(f);
-	cr_expect_lt(mg_otpstore_verify(s, "alice", "123456", &policy.otp, 1800000000, &res), 0);
+	cr_expect_lt(mg_otpstore_verify(s, "alice", "123456", false, &policy.otp, 1800000000, &res), 0);
 	cr_expect(strstr(mg_error(), "alice"), "%s", mg_error());
 	mg_otpstore_close(s);
 }
@@ -219,7 +219,7 @@ Test(otpstore, clock_behind_floor)
 	code_at(t, code);
 	cr_expect_eq(attempt(s, "alice", code, t, &res), MG_OTP_ACCEPT);
 	code_at(t - 3600, code);
-	cr_expect_eq(mg_otpstore_verify(s, "alice", code, &policy.otp, t - 3600, &res), -ESTALE);
+	cr_expect_eq(mg_otpstore_verify(s, "alice", code, false, &policy.otp, t - 3600, &res), -ESTALE);
 	cr_expect(strstr(mg_error(), "behind the last accepted code"), "%s", mg_error());
 	mg_otpstore_close(s);
 }
@@ -230,7 +230,7 @@ Test(otpstore, not_enrolled)
 	struct mg_otp_result res;
 
 	cr_expect_eq(attempt(s, "nobody", "123456", 1800000000, &res), MG_OTP_NOT_ENROLLED);
-	cr_expect_eq(mg_otpstore_verify(s, "../etc", "123456", &policy.otp, 1, &res), -EINVAL);
+	cr_expect_eq(mg_otpstore_verify(s, "../etc", "123456", false, &policy.otp, 1, &res), -EINVAL);
 	mg_otpstore_close(s);
 }
 
@@ -321,5 +321,21 @@ Test(otpstore, users_list_and_remove)
 	free(users);
 	cr_expect_eq(mg_otpstore_remove(s, "carol"), 0);
 	cr_expect_eq(mg_otpstore_remove(s, "carol"), -ENOENT);
+	mg_otpstore_close(s);
+}
+
+Test(otpstore, trailing_code_after_password)
+{
+	struct mg_otpstore *s = open_store();
+	struct mg_otp_result res;
+	char code[9], input[64];
+	int64_t t = 1800000000;
+
+	enroll(s, "alice");
+	code_at(t, code);
+	snprintf(input, sizeof(input), "pass123%s", code);
+	cr_assert_eq(mg_otpstore_verify(s, "alice", input, true, &policy.otp, t, &res), 0);
+	cr_expect_eq(res.verdict, MG_OTP_ACCEPT);
+	cr_expect_eq(res.prefix_len, 7);
 	mg_otpstore_close(s);
 }
