@@ -409,11 +409,10 @@ static void load_from(const struct mg_terminal_ctx *ctx, struct current *c,
                       struct mg_policy_in_force *out)
 {
 	const int64_t clock = mg_now();
-	const struct mg_bundle_checks checks = {
-		.now = clock > c->st.clock_floor ? clock : c->st.clock_floor,
-		.clock = clock,
-		.target = ctx->target,
-	};
+	const int64_t now = clock > c->st.clock_floor ? clock : c->st.clock_floor;
+	/* The one-day slack on "issued" guarded the floor when the bundle was
+	 * applied; here the floor itself is the earliest the time can be. */
+	const struct mg_bundle_checks checks = {.now = now, .clock = now, .target = ctx->target};
 	struct mg_policy *policy = NULL;
 	struct mg_bundle b;
 
