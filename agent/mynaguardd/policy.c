@@ -26,6 +26,19 @@ static void audit_load(struct agent *a, const char *why)
 	agent_audit(a, "agent.policy", p->from_bundle ? "loaded" : "defaults", NULL, subject, detail);
 }
 
+/* udevd is told to re-read only a file in a directory it reads; a file
+ * written elsewhere (a test, a staging tree) is none of its business. */
+static bool udevd_reads(const char *path)
+{
+	static const char *const dirs[] = {"/etc/udev/rules.d/", "/run/udev/rules.d/",
+	                                   "/usr/lib/udev/rules.d/", "/lib/udev/rules.d/"};
+
+	for (size_t i = 0; i < MG_ARRAY_SIZE(dirs); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	return false;
+}
+
 /* The rules file follows every load.  When it cannot be written the
  * running agent still enforces; the failure is audited and in `status`. */
 static void install_udev_rules(struct agent *a)
@@ -35,7 +48,8 @@ static void install_udev_rules(struct agent *a)
 	snprintf(origin, sizeof(origin), a->policy.from_bundle ? "policy version %llu" : "built-in defaults",
 	         (unsigned long long)a->policy.version);
 	a->udev_rules_error[0] = '\0';
-	if (mg_udevrules_install(&a->policy.policy->devices, origin, a->config.udev_rules, true) == 0)
+	if (mg_udevrules_install(&a->policy.policy->devices, origin, a->config.udev_rules,
+	                         udevd_reads(a->config.udev_rules)) == 0)
 		return;
 	snprintf(a->udev_rules_error, sizeof(a->udev_rules_error), "%s", mg_error());
 	fprintf(stderr, "mynaguardd: udev rules: %s\n", a->udev_rules_error);

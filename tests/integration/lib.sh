@@ -76,3 +76,63 @@ start_nginx() {
 	cat "$dir/error.log" >&2
 	fail "nginx did not start"
 }
+
+# --- The device agent under umockdev (engineer agent) ---
+# wait_for SECONDS CMD...: polls CMD until it succeeds; fails the test after SECONDS.
+wait_for() {
+	local limit=$(($1 * 10)); shift
+	for ((i = 0; i < limit; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	fail "timed out waiting for: $*"
+}
+# testbed_start: a umockdev testbed held by mg_testbed (a coprocess); sets
+# UMOCKDEV_ROOT.  tb VERB ARGS... talks to it (see tests/tools/mg_testbed.c),
+# the reply is in TB_REPLY.
+testbed_start() {
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	coproc MG_TB { exec mg_testbed; }
+	read -r _ UMOCKDEV_ROOT <&"${MG_TB[0]}"
+	[[ -d $UMOCKDEV_ROOT ]] || fail "mg_testbed did not start"
+	at_exit "echo quit >&${MG_TB[1]}; wait $MG_TB_PID"
+}
+tb() {
+	echo "$*" >&"${MG_TB[1]}"
+	read -r TB_REPLY <&"${MG_TB[0]}"
+	[[ $TB_REPLY != error* ]] || fail "testbed: $* -> $TB_REPLY"
+}
+# sysattr SYSPATH ATTR: the attribute's value in the testbed ("" if missing).
+sysattr() { cat "$UMOCKDEV_ROOT$1/$2" 2>/dev/null || true; }
+# agent_config FILE: a terminal configuration with runtime and rules under $T.
+agent_config() {
+	mkdir -p "$T/run" "$T/rules"
+	printf 'group = test\nruntime_dir = %s\nudev_rules = %s\n' "$T/run" "$T/rules/70-mynaguard.rules" >"$1"
+}
+# agent_start STATE CONFIG [ARGS...]: mynaguardd on the testbed, in the
+# background (AGENT_PID), once its control socket answers.
+agent_start() {
+	local state=$1 config=$2; shift 2
+	UMOCKDEV_DIR=$UMOCKDEV_ROOT LD_PRELOAD=libumockdev-preload.so.0 \
+		mynaguardd --state-dir "$state" --config "$config" "$@" 2>>"$T/agent.log" &
+	AGENT_PID=$!
+	at_exit "kill $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"
+	wait_for 30 mynaguardctl --state-dir "$state" --config "$config" devices
+}
+agent_stop() { kill "$AGENT_PID"; wait "$AGENT_PID" || true; }
+# audit_has STATE PATTERN: an audit record matching PATTERN (grep -E) exists.
+audit_has() { cat "$1"/audit/audit*.log 2>/dev/null | grep -qE -- "$2"; }
+# Signed policy for tests.  policy_keys: $T/keys/{root1,root2,pol1,pol2}
+# (no passphrase) and $T/keys/keyring (root and policy thresholds 2).
+policy_keys() {
+	mkdir -p "$T/keys"
+	local k
+	for k in root1 root2 pol1 pol2; do mynaguard-admin keygen --no-passphrase "$T/keys/$k" >/dev/null; done
+	mynaguard-admin keyring create --root "$T/keys/root1.pub" --root "$T/keys/root2.pub" --root-threshold 2 \
+		--policy "$T/keys/pol1.pub" --policy "$T/keys/pol2.pub" --policy-threshold 2 \
+		--sign "$T/keys/root1.key" --sign "$T/keys/root2.key" -o "$T/keys/keyring" >/dev/null
+}
+# policy_sign VERSION POLICY.json OUT [GROUP [EXPIRES]]: signed by pol1 and pol2.
+policy_sign() {
+	mynaguard-admin sign --key "$T/keys/pol1.key" --key "$T/keys/pol2.key" --version "$1" \
+		--expires "${5:-2099-12-31T00:00:00Z}" --target "${4:-test}" -o "$3" "$2" >/dev/null
+}
+# policy_pin STATE: pins $T/keys/keyring in STATE.
+policy_pin() { mynaguardctl --state-dir "$1" keyring pin "$T/keys/keyring" >/dev/null; }
