@@ -116,33 +116,66 @@ static unsigned separator_at(const uint8_t *p, size_t i, size_t len)
 	}
 }
 
+/* How many ASCII digits stand at pos: 16 bytes per step, so a run costs
+ * one branch instead of one per digit. */
+static size_t ascii_digits(const uint8_t *p, size_t pos, size_t len)
+{
+	size_t start = pos;
+
+#if defined(__SSE2__)
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+
+	for (; pos + 16 <= len; pos += 16) {
+		__m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(p + pos)), zero);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+		if (mask != 0xFFFF)
+			return pos - start + (size_t)__builtin_ctz(~mask);
+	}
+#endif
+	while (pos < len && (uint8_t)(p[pos] - '0') < 10)
+		pos++;
+	return pos - start;
+}
+
+/* Copies the digit values in p[start..end) (digits and separators) into
+ * out.  Digits are only read out for the rare candidate, never per run. */
+static void digits_of(const uint8_t *p, size_t start, size_t end, uint8_t *out)
+{
+	for (size_t i = start; i < end;) {
+		uint8_t v;
+		unsigned w = digit_at(p, i, end, &v);
+		if (w)
+			*out++ = v;
+		i += w ? w : 1;
+	}
+}
+
 /* One chain of runs as it is read. */
 struct chain {
 	size_t start;                               /* byte offset of its first digit */
 	unsigned nruns;                             /* runs so far */
 	uint8_t lengths[MG_DETECT_MAX_GROUPS];      /* digits of the first runs */
-	unsigned ndigits;                           /* digits so far */
-	uint8_t digits[MG_DETECT_MAX_DIGITS];       /* the first digits */
+	unsigned ndigits;                           /* digits so far, stopping at MAX+1 */
 };
 
-static int report(struct scan *s, unsigned det, size_t start, size_t end, const uint8_t *digits)
+static int report(struct scan *s, unsigned det, size_t start, size_t end)
 {
 	struct mg_finding f = {.detector = det, .offset = start, .length = end - start};
 
-	memcpy(f.digits, digits, mg_detectors[det].digits);
+	digits_of(s->p, start, end, f.digits);
+	if (!mg_detectors[det].valid(f.digits))
+		return 0;
 	return s->cb(&f, s->userdata);
 }
 
 /* A run with exactly a detector's digit count stands on its own. */
-static int check_run(struct scan *s, size_t start, size_t end, const uint8_t *digits,
-                     unsigned n)
+static int check_run(struct scan *s, size_t start, size_t end, unsigned n)
 {
-	if (n > MG_DETECT_MAX_DIGITS || !s->has_length[n])
+	if (!s->has_length[n])
 		return 0;
 	for (unsigned det = 0; det < mg_ndetectors; det++) {
-		if ((s->set >> det & 1) && mg_detectors[det].digits == n &&
-		    mg_detectors[det].valid(digits)) {
-			int r = report(s, det, start, end, digits);
+		if ((s->set >> det & 1) && mg_detectors[det].digits == n) {
+			int r = report(s, det, start, end);
 			if (r)
 				return r;
 		}
@@ -156,21 +189,26 @@ static bool layout_matches(const uint8_t layout[MG_DETECT_MAX_GROUPS], const str
 
 	while (n < MG_DETECT_MAX_GROUPS && layout[n])
 		n++;
-	return n == c->nruns && memcmp(layout, c->lengths, n) == 0;
+	if (n != c->nruns)
+		return false;
+	for (unsigned k = 0; k < n; k++)
+		if (layout[k] != c->lengths[k])
+			return false;
+	return true;
 }
 
 /* A chain of two or more runs in one of a detector's layouts. */
 static int check_chain(struct scan *s, const struct chain *c, size_t end)
 {
-	if (c->nruns < 2 || c->nruns > MG_DETECT_MAX_GROUPS)
+	if (c->nruns < 2 || c->nruns > MG_DETECT_MAX_GROUPS || !s->has_length[c->ndigits])
 		return 0;
 	for (unsigned det = 0; det < mg_ndetectors; det++) {
 		const struct mg_detector *d = &mg_detectors[det];
 		if (!(s->set >> det & 1) || c->ndigits != d->digits)
 			continue;
 		for (unsigned l = 0; l < d->nlayouts; l++)
-			if (layout_matches(d->layouts[l], c) && d->valid(c->digits))
-				return report(s, det, c->start, end, c->digits);
+			if (layout_matches(d->layouts[l], c))
+				return report(s, det, c->start, end);
 	}
 	return 0;
 }
@@ -178,31 +216,35 @@ static int check_chain(struct scan *s, const struct chain *c, size_t end)
 /* Reads the run at *i (a digit is there), adds it to c, checks it alone. */
 static int read_run(struct scan *s, struct chain *c, size_t *i)
 {
-	uint8_t digits[MG_DETECT_MAX_DIGITS], v;
-	size_t start = *i;
-	unsigned n = 0, w;
+	const uint8_t *p = s->p;
+	size_t pos = *i, start = *i, len = s->len, n = 0;
+	uint8_t v;
 
-	while (*i < s->len && (w = digit_at(s->p, *i, s->len, &v))) {
-		if (n < MG_DETECT_MAX_DIGITS)
-			digits[n] = v;
-		if (c->ndigits < MG_DETECT_MAX_DIGITS)
-			c->digits[c->ndigits] = v;
-		c->ndigits += c->ndigits <= MG_DETECT_MAX_DIGITS;
-		n += n <= MG_DETECT_MAX_DIGITS;
-		*i += w;
+	for (;;) {
+		size_t k = ascii_digits(p, pos, len);
+		n += k;
+		pos += k;
+		if (pos >= len || p[pos] != 0xEF || !digit_at(p, pos, len, &v))
+			break;
+		n++;
+		pos += 3;
 	}
+	*i = pos;
+	if (n > MG_DETECT_MAX_DIGITS)
+		n = MG_DETECT_MAX_DIGITS + 1;    /* "longer than any number" */
+	c->ndigits = c->ndigits + n > MG_DETECT_MAX_DIGITS ? MG_DETECT_MAX_DIGITS + 1
+	                                                   : c->ndigits + (unsigned)n;
 	if (c->nruns < MG_DETECT_MAX_GROUPS)
 		c->lengths[c->nruns] = (uint8_t)n;
 	c->nruns++;
-	return check_run(s, start, *i, digits, n);
+	return check_run(s, start, pos, (unsigned)n);
 }
 
 /* Reads the chain starting at *i and leaves *i after its last digit. */
 static int read_chain(struct scan *s, size_t *i)
 {
 	struct chain c = {.start = *i};
-	const uint8_t *sep = NULL;     /* the separator of the first join */
-	unsigned sep_len = 0;
+	uint32_t sep = 0;              /* the bytes of the first join's separator */
 	size_t end;
 	int r;
 
@@ -218,10 +260,10 @@ static int read_chain(struct scan *s, size_t *i)
 		    !digit_at(s->p, *i + w, s->len, &v))
 			break;
 		/* "1234-5678-9018 2024" is a number and a year, not one number. */
-		if (sep && (w != sep_len || memcmp(sep, s->p + *i, w) != 0))
+		uint32_t this = w == 1 ? s->p[*i] : (uint32_t)s->p[*i] << 16 | s->p[*i + 1] << 8 | s->p[*i + 2];
+		if (sep && sep != this)
 			break;
-		sep = s->p + *i;
-		sep_len = w;
+		sep = this;
 		*i += w;
 	}
 	return check_chain(s, &c, end);

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Detector throughput against grep: 100 MB of mixed Japanese and ASCII text
+# with numbers sprinkled in (generated under the build tree, never
+# committed), scanned by `mynaguardctl scan` (both detectors, check digits
+# verified) and by `grep -P '\d{12}'` (a bare 12-digit pattern that checks
+# nothing).  Prints each one's best of three runs and the ratio.
+#   bash bench/detect.sh [MEGABYTES]        (default 100)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${MG_BUILD_DIR:-$src/build/bench}
+mb=${1:-100}
+text=$build/bench-detect-$mb.txt
+
+cmake -S "$src" -B "$build" -DMG_TESTS=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target mynaguardctl >/dev/null
+
+# Lines from a fixed seed: business prose, addresses, dates, phone numbers,
+# amounts, and 12/13-digit numbers (some valid, some not, some full-width
+# or grouped) at about one per 2 KB.  A 4 MB block is repeated to the size.
+generate() {
+	python3 - "$1" "$2" <<'PY'
+import random, sys
+out, mb = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(20261206)
+words = ["住民票", "の写し", "を交付", "しました", "転入届", "世帯主", "東京都", "千代田区",
+         "申請書", "受付", "担当者", "確認", "については", "課税証明", "国民健康保険",
+         "Application", "received", "status", "OK", "record", "updated", "id", "form"]
+fw = str.maketrans("0123456789-", "０１２３４５６７８９－")
+def kojin():
+    d = [rnd.randrange(10) for _ in range(11)]
+    s = sum(d[11 - n] * (n + 1 if n <= 6 else n - 5) for n in range(1, 12)) % 11
+    d.append(0 if s <= 1 else 11 - s)
+    if rnd.random() < 0.3: d[11] = (d[11] + 1) % 10
+    t = "".join(map(str, d))
+    r = rnd.random()
+    if r < 0.2: t = t[:4] + "-" + t[4:8] + "-" + t[8:]
+    elif r < 0.35: t = t.translate(fw)
+    return t
+def filler():
+    r = rnd.random()
+    if r < 0.12: return "%04d-%02d-%02d" % (rnd.randrange(1990, 2030), rnd.randrange(1, 13), rnd.randrange(1, 29))
+    if r < 0.18: return "03-%04d-%04d" % (rnd.randrange(10000), rnd.randrange(10000))
+    if r < 0.25: return "{:,}円".format(rnd.randrange(10**7))
+    return "".join(rnd.choice(words) for _ in range(rnd.randrange(3, 9)))
+block, size = [], 0
+while size < 4 << 20:
+    line = "、".join(filler() for _ in range(rnd.randrange(4, 12)))
+    if rnd.random() < 0.08: line += " 個人番号 " + kojin()
+    if rnd.random() < 0.01: line += " 法人番号 T" + str(rnd.randrange(10**12, 10**13))
+    line += "\n"
+    block.append(line)
+    size += len(line.encode())
+data = "".join(block).encode()
+with open(out, "wb") as f:
+    for _ in range((mb << 20) // len(data)):
+        f.write(data)
+    f.write(data[:(mb << 20) % len(data)])
+PY
+}
+
+[[ -f $text ]] || generate "$text" "$mb"
+bytes=$(stat -c %s "$text")
+cat "$text" >/dev/null        # both runs read from the page cache
+
+# best TIME of three runs of a command, in seconds.  Output goes to a file:
+# GNU grep stops at the first match when it sees /dev/null.
+best() {
+	local t b=
+	for _ in 1 2 3; do
+		t=$( { TIMEFORMAT=%R; time "$@" >"$build/bench-detect.out"; } 2>&1 )
+		[[ -z $b ]] || (($(echo "$t < $b" | bc))) && b=$t
+	done
+	echo "$b"
+}
+ours=$(best "$build/admin/mynaguardctl" scan "$text")
+peer=$(best env LC_ALL=C.UTF-8 grep -P -c '\d{12}' "$text")
+found=$("$build/admin/mynaguardctl" scan "$text" | wc -l || true)
+lines=$(LC_ALL=C.UTF-8 grep -P -c '\d{12}' "$text" || true)
+
+mbps() { echo "scale=0; $bytes / 1048576 / $1" | bc; }
+printf '%s MB of text, %s lines\n' "$((bytes >> 20))" "$(wc -l <"$text")"
+printf '  mynaguardctl scan   %6.3f s  %5s MB/s  %s numbers with valid check digits\n' "$ours" "$(mbps "$ours")" "$found"
+printf "  grep -P '\\\\d{12}'    %6.3f s  %5s MB/s  %s lines with 12 digits in a row\n" "$peer" "$(mbps "$peer")" "$lines"
+printf '  ratio: %s x grep\n' "$(echo "scale=2; $peer / $ours" | bc)"
