@@ -528,6 +528,23 @@ int mg_otpstore_verify(struct mg_otpstore *s, const char *user, const char *inpu
 	return r;
 }
 
+int mg_otp_state_activate(struct mg_otp_state *st, const char *code, uint64_t window,
+                          int64_t now)
+{
+	uint64_t step;
+
+	if (!mg_otp_code_syntax(code, st->params.digits) ||
+	    !totp_match(st, code, mg_otp_step(now, st->params.period), window, &step))
+		return mg_fail(EKEYREJECTED, "%s: the code does not match the new token "
+		               "(check the phone's clock and the code's %u digits)", st->user,
+		               st->params.digits);
+	st->active = true;
+	st->drift = 0;
+	st->last_step = step;
+	st->last_success = now;
+	return 0;
+}
+
 int mg_otp_state_resync(struct mg_otp_state *st, const char *code1, const char *code2,
                         uint64_t window, int64_t now)
 {

@@ -9,6 +9,8 @@ static const struct mg_verb verbs[] = {
 	{"policy", ctl_policy, "policy apply BUNDLE\npolicy show [--json]\npolicy pull [--json] [URL]"},
 	{"keyring", ctl_keyring, "keyring pin KEYRING\nkeyring show\nkeyring update KEYRING2"},
 	{"status", ctl_status, "status"},
+	{"otp", ctl_otp, "otp init|list\notp enroll USER [--secret BASE32|-] [--algorithm A] [--digits N] [--period S]\n"
+	                 "otp status|unlock|reset|resync|recovery|remove USER"},
 	{"devices", ctl_devices, "devices [--json]\ndevices approve DEVICE"},
 	{0},
 };

@@ -18,5 +18,7 @@ int ctl_scan(struct mg_cli *cli, int argc, char **argv);
 int ctl_audit(struct mg_cli *cli, int argc, char **argv);
 /* devices.c: present devices and their decisions, from the agent (engineer agent). */
 int ctl_devices(struct mg_cli *cli, int argc, char **argv);
+/* otp.c: init | enroll | list | status | unlock | reset | resync | recovery | remove. */
+int ctl_otp(struct mg_cli *cli, int argc, char **argv);
 
 #endif

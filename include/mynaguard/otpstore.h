@@ -131,6 +131,12 @@ int mg_otp_state_check(struct mg_otp_state *st, const char *code,
 int mg_otp_state_resync(struct mg_otp_state *st, const char *code1, const char *code2,
                         uint64_t window, int64_t now);
 
+/* Confirms an enrollment: code must be a code of a step within ±window of
+ * now; the token becomes active with that step as its floor.
+ * -EKEYREJECTED when it is not. */
+int mg_otp_state_activate(struct mg_otp_state *st, const char *code, uint64_t window,
+                          int64_t now);
+
 /* Replaces the recovery codes with n new ones; codes[i] receives each in
  * clear ("abcd-efgh-ijkl-mnop", MG_OTP_RECOVERY_LEN + 4 bytes) to show once. */
 int mg_otp_state_new_recovery(struct mg_otp_state *st, size_t n,
