@@ -29,11 +29,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_nginx ROOT [TLS_DIR]: Debian's nginx serving ROOT on 127.0.0.1 through
 # the shipped site (packaging/nginx/mynaguard-repository.conf), its paths and
-# listen line rewritten into $T/nginx.  Plain http unless TLS_DIR holds
-# server.crt and server.key.  Sets NGINX_URL and NGINX_LOG (the access log).
+# listen line rewritten into a new $T/nginx.XXXX.  Plain http unless TLS_DIR
+# holds server.crt and server.key.  Sets NGINX_URL and NGINX_LOG (the access log).
 start_nginx() {
-	local root=$1 tls=${2:-} dir=$T/nginx port try pid listen
-	mkdir -p "$dir"
+	local root=$1 tls=${2:-} dir port try pid listen
+	dir=$(mktemp -d "$T/nginx.XXXX")
 	for try in 1 2 3 4 5; do
 		port=$(free_port)
 		if [[ -n $tls ]]; then listen="listen 127.0.0.1:$port ssl;"; else listen="listen 127.0.0.1:$port;"; fi
@@ -136,3 +136,22 @@ policy_sign() {
 }
 # policy_pin STATE: pins $T/keys/keyring in STATE.
 policy_pin() { mynaguardctl --state-dir "$1" keyring pin "$T/keys/keyring" >/dev/null; }
+# policy_keys: a root key, a policy key (no passphrases) and a keyring
+# signed by the root, in $T/keys.
+policy_keys() {
+	mkdir -p "$T/keys"
+	(cd "$T/keys" && mynaguard-admin keygen --no-passphrase root && mynaguard-admin keygen --no-passphrase policy) >/dev/null
+	mynaguard-admin keyring create --root "$T/keys/root.pub" --root-threshold 1 \
+		--policy "$T/keys/policy.pub" --policy-threshold 1 --sign "$T/keys/root.key" \
+		-o "$T/keys/keyring" >/dev/null
+}
+# policy_apply STATE CONFIG POLICY.json VERSION: signs POLICY for group
+# "test" with the policy key and applies it (pinning the keyring first);
+# a running agent is told to reload by mynaguardctl.
+policy_apply() {
+	local state=$1 config=$2 policy=$3 version=$4
+	mynaguard-admin sign --key "$T/keys/policy.key" --version "$version" \
+		--expires 2099-01-01T00:00:00Z --target test -o "$T/keys/bundle-$version" "$policy" >/dev/null
+	[[ -e $state/keyring ]] || mynaguardctl --state-dir "$state" --config "$config" keyring pin "$T/keys/keyring" >/dev/null
+	mynaguardctl --state-dir "$state" --config "$config" policy apply "$T/keys/bundle-$version" >/dev/null
+}
