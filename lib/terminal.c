@@ -281,6 +281,11 @@ static int reject(const struct mg_terminal_ctx *ctx, const char *event, const ch
 	return r;
 }
 
+int mg_terminal_reject(const struct mg_terminal_ctx *ctx, const char *origin, int err)
+{
+	return reject(ctx, "policy.rejected", origin, err);
+}
+
 /* ---- apply ---- */
 
 static int lock_state(const char *state_dir, int *dirfd)

@@ -39,20 +39,28 @@ static int apply(struct mg_cli *cli, int argc, char **argv)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct mg_config cfg = {0};
+	struct mg_terminal_ctx ctx;
 	struct mg_apply_result res;
 	size_t len = 0;
 	int r;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return mg_cli_usage(cli, "policy", usage);
-	if (mg_config_load(cli->config_path, &cfg) < 0 ||
-	    mg_file_read(argv[1], MG_BUNDLE_MAX_BYTES, &buf, &len) < 0) {
+	if (mg_config_load(cli->config_path, &cfg) < 0)
+		return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);
+	ctx = (struct mg_terminal_ctx){.state_dir = cli->state_dir, .component = "ctl",
+	                               .target = cfg.group};
+	r = mg_file_read(argv[1], MG_BUNDLE_MAX_BYTES, &buf, &len);
+	if (r < 0 && r != -EFBIG) {
 		mg_config_free(&cfg);
 		return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);
 	}
-	r = mg_terminal_apply(&(struct mg_terminal_ctx){.state_dir = cli->state_dir,
-	                                                .component = "ctl", .target = cfg.group},
-	                      buf, len, argv[1], &res);
+	/* Too large to be a bundle is a verdict on the bundle, not a failure
+	 * to read it. */
+	if (r == -EFBIG)
+		r = mg_terminal_reject(&ctx, argv[1], r);
+	else
+		r = mg_terminal_apply(&ctx, buf, len, argv[1], &res);
 	if (r < 0) {
 		mg_config_free(&cfg);
 		return mg_cli_fail(cli, MG_EXIT_NO, NULL);

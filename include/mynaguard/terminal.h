@@ -82,6 +82,12 @@ struct mg_policy_in_force {
 int mg_terminal_apply(const struct mg_terminal_ctx *ctx, const uint8_t *buf, size_t len,
                       const char *origin, struct mg_apply_result *res);
 
+/* Records a bundle refused before it could be handed to mg_terminal_apply
+ * (larger than any bundle may be, cut off in transfer): a "policy.rejected"
+ * audit record with mg_error() as the reason.  Returns err unchanged and
+ * keeps the message. */
+int mg_terminal_reject(const struct mg_terminal_ctx *ctx, const char *origin, int err);
+
 /* Loads the policy in force: re-verifies STATE/bundle against
  * STATE/keyring, terminal.json and the clock.  Returns 0 in every case
  * but out-of-memory; out->from_bundle says whether the defaults are in

@@ -119,9 +119,9 @@ agent_start() {
 agent_stop() { kill "$AGENT_PID"; wait "$AGENT_PID" || true; }
 # audit_has STATE PATTERN: an audit record matching PATTERN (grep -E) exists.
 audit_has() { cat "$1"/audit/audit*.log 2>/dev/null | grep -qE -- "$2"; }
-# Signed policy for tests.  policy_keys: $T/keys/{root1,root2,pol1,pol2}
+# Signed policy for tests.  policy_ceremony: $T/keys/{root1,root2,pol1,pol2}
 # (no passphrase) and $T/keys/keyring (root and policy thresholds 2).
-policy_keys() {
+policy_ceremony() {
 	mkdir -p "$T/keys"
 	local k
 	for k in root1 root2 pol1 pol2; do mynaguard-admin keygen --no-passphrase "$T/keys/$k" >/dev/null; done
@@ -155,3 +155,41 @@ policy_apply() {
 	[[ -e $state/keyring ]] || mynaguardctl --state-dir "$state" --config "$config" keyring pin "$T/keys/keyring" >/dev/null
 	mynaguardctl --state-dir "$state" --config "$config" policy apply "$T/keys/bundle-$version" >/dev/null
 }
+
+# OTP tests: a scratch store, host key and state directory, a PAM service
+# "otp" naming the built module by absolute path (in $T/pam.d, for both
+# pam_wrapper and pam_start_confdir), and a terminal configuration of group
+# "test" (so policy_apply can set the otp section).  Extra module options
+# in $1.
+otp_setup() {
+	OTP_STATE=$T/state OTP_STORE=$T/state/otp OTP_KEY=$T/etc/otp.key OTP_CONFIG=$T/etc/mynaguard.conf
+	OTP_MODULE=$MG_BUILD_DIR/pam_module/pam_mynaguard.so
+	OTP_OPTS="store=$OTP_STORE hostkey=$OTP_KEY statedir=$OTP_STATE config=$OTP_CONFIG ${1:-}"
+	mkdir -p "$T/etc" "$OTP_STATE" "$T/pam.d"
+	echo "group = test" >"$OTP_CONFIG"
+	printf 'auth required %s %s\naccount required %s %s\n' \
+		"$OTP_MODULE" "$OTP_OPTS" "$OTP_MODULE" "$OTP_OPTS" >"$T/pam.d/otp"
+	otp_ctl init >/dev/null
+}
+otp_ctl() { # ACTION [USER] [OPTIONS...]
+	mynaguardctl --state-dir "$OTP_STATE" --config "$OTP_CONFIG" otp "$@" --store "$OTP_STORE" --hostkey "$OTP_KEY"
+}
+# otp_code BASE32 TIME [sha1|sha256|sha512] [DIGITS] [PERIOD]: oathtool, the independent reference.
+otp_code() { oathtool --totp="${3:-sha1}" --digits="${4:-6}" --time-step-size="${5:-30}s" -b "$1" -N "@$2"; }
+# The sanitizer runtimes a foreign program needs before it can dlopen our
+# module when the build is instrumented (empty otherwise).
+otp_asan_preload() { ldd "$OTP_MODULE" | awk '/lib(a|ub)san/ {print $3}' | paste -sd: -; }
+# otp_pamtester USER INPUT [ENV...]: pamtester through pam_wrapper.
+otp_pamtester() {
+	local user=$1 input=$2 pre; shift 2
+	pre=$(otp_asan_preload)
+	echo "$input" | env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+		LD_PRELOAD="${pre:+$pre:}libpam_wrapper.so" ASAN_OPTIONS=detect_leaks=0 "$@" \
+		pamtester -v otp "$user" authenticate 2>&1
+}
+# otp_login USER INPUT [ENV...]: one login through pam_start_confdir.
+otp_login() {
+	local user=$1 input=$2; shift 2
+	env MG_LOCALEDIR="$MG_BUILD_DIR/locale" "$@" otp_pam_login once "$T/pam.d" otp "$user" "$input"
+}
+otp_audit_count() { grep -c "\"event\":\"$1\"" "$OTP_STATE"/audit/audit*.log; }
