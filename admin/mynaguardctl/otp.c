@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "mynaguard/error.h"
+#include "mynaguard/file.h"
 #include "mynaguard/journal.h"
 #include "mynaguard/otpstore.h"
 #include "mynaguard/util.h"
