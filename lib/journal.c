@@ -748,7 +748,9 @@ static int flush(struct mg_journal *j, const json_t *body)
 		r = write_lost(&w);
 	if (r == 0)
 		r = write_record(&w, body);
-	if (w.end.seq > 0 && write_head(&w) < 0)
+	/* After a failure the head stays behind (a lower bound), and the
+	 * message stays the failure's. */
+	if (r == 0 && write_head(&w) < 0)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "mynaguard audit: %s not updated: %s", HEAD_NAME, mg_error());
 	writer_release(&w);
 	return r;

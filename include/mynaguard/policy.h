@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "mynaguard/clipboard.h"
 #include "mynaguard/otp.h"
 
 #define MG_POLICY_SCHEMA 1
@@ -53,6 +54,7 @@ struct mg_policy {
 	char *description;        /* free text for operators, or NULL */
 	struct mg_fetch_policy fetch;
 	struct mg_otp_policy otp;
+	struct mg_clipboard_policy clipboard; /* "clipboard": the session guard (clipboard.h, docs/clipboard.md) */
 };
 
 /* The built-in defaults: what a terminal enforces with no bundle. */
