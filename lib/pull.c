@@ -413,12 +413,12 @@ static int poll_once(struct poll *p)
 		p->rep->outcome = MG_PULL_NOT_MODIFIED;
 		return 0;
 	}
-	p->st.has_pointer = true;
-	p->st.pointer = ptr;
 	if (pointer_settled(p, &ptr)) {
 		p->rep->outcome = MG_PULL_UNCHANGED;
 		return 0;
 	}
+	p->st.has_pointer = true;
+	p->st.pointer = ptr;
 	return fetch_and_apply(p, &ptr);
 }
 

@@ -185,11 +185,14 @@ static int wait_past_old_pointer(int groupfd, const char *gdir)
 static int open_group(const char *dir, const char *group, char **gdir)
 {
 	_cleanup_close_ int dirfd = -1;
-	int fd;
+	int fd, r;
 
 	if (!mg_repo_group_valid(group))
 		return mg_fail(EINVAL, "target group '%s': expected 1 to %d of A-Z a-z 0-9 . _ - "
 		               "not starting with '.'", group, MG_REPO_GROUP_MAX);
+	r = mg_dir_ensure(dir, 0755);
+	if (r < 0)
+		return r;
 	dirfd = mg_dir_open(dir);
 	if (dirfd < 0)
 		return dirfd;
