@@ -62,6 +62,11 @@ static int parse_otp(const json_t *obj, const char *where, struct mg_policy *p)
 	return 0;
 }
 
+static int parse_clipboard(const json_t *obj, const char *where, struct mg_policy *p)
+{
+	return mg_clipboard_policy_parse(obj, where, &p->clipboard);
+}
+
 /* One entry per section.  Each parser fills its part of struct mg_policy,
  * whose defaults are already in place. */
 static const struct section {
@@ -70,6 +75,7 @@ static const struct section {
 } sections[] = {
 	{"fetch", parse_fetch},
 	{"otp", parse_otp},
+	{"clipboard", parse_clipboard},
 };
 
 void mg_policy_defaults(struct mg_policy *p)
@@ -85,6 +91,7 @@ void mg_policy_defaults(struct mg_policy *p)
 		.resync_window = 60, .recovery_codes = 10, .issuer = "mynaguard",
 		.enroll = {.algorithm = MG_OTP_SHA1, .digits = 6, .period = 30},
 	};
+	mg_clipboard_policy_defaults(&p->clipboard);
 }
 
 static int check_root_keys(const json_t *root, const char *where)
