@@ -145,8 +145,9 @@ static int audit_verify(struct mg_cli *cli, const char *dir, int argc, char **ar
 		return mg_cli_usage(cli, "audit", usage);
 	r = mg_journal_verify(dir, &rep);
 	if (r == -EBADMSG)
-		return mg_cli_fail(cli, MG_EXIT_NO, "audit journal BROKEN after %llu good records: %s",
-		                   (unsigned long long)rep.records, mg_error());
+		return mg_cli_fail(cli, MG_EXIT_NO, "audit journal BROKEN: %s (%llu record%s before it "
+		                   "verified)", mg_error(), (unsigned long long)rep.records,
+		                   rep.records == 1 ? "" : "s");
 	if (r < 0)
 		return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);
 	if (rep.records == 0)
