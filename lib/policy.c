@@ -67,6 +67,11 @@ static int parse_clipboard(const json_t *obj, const char *where, struct mg_polic
 	return mg_clipboard_policy_parse(obj, where, &p->clipboard);
 }
 
+static int parse_devices(const json_t *obj, const char *where, struct mg_policy *p)
+{
+	return mg_device_policy_parse(obj, where, &p->devices);
+}
+
 /* One entry per section.  Each parser fills its part of struct mg_policy,
  * whose defaults are already in place. */
 static const struct section {
@@ -76,6 +81,7 @@ static const struct section {
 	{"fetch", parse_fetch},
 	{"otp", parse_otp},
 	{"clipboard", parse_clipboard},
+	{"devices", parse_devices},
 };
 
 void mg_policy_defaults(struct mg_policy *p)
@@ -92,6 +98,7 @@ void mg_policy_defaults(struct mg_policy *p)
 		.enroll = {.algorithm = MG_OTP_SHA1, .digits = 6, .period = 30},
 	};
 	mg_clipboard_policy_defaults(&p->clipboard);
+	mg_device_policy_defaults(&p->devices);
 }
 
 static int check_root_keys(const json_t *root, const char *where)
@@ -160,5 +167,6 @@ void mg_policy_free(struct mg_policy *p)
 	if (!p)
 		return;
 	free(p->description);
+	mg_device_policy_free(&p->devices);
 	free(p);
 }

@@ -20,6 +20,7 @@
 
 #include "mynaguard/clipboard.h"
 #include "mynaguard/otp.h"
+#include "mynaguard/rules.h"
 
 #define MG_POLICY_SCHEMA 1
 #define MG_POLICY_MAX_BYTES (64u << 20)
@@ -54,6 +55,7 @@ struct mg_policy {
 	char *description;        /* free text for operators, or NULL */
 	struct mg_fetch_policy fetch;
 	struct mg_otp_policy otp;
+	struct mg_device_policy devices; /* "devices": device control (rules.h, docs/devices.md) */
 	struct mg_clipboard_policy clipboard; /* "clipboard": the session guard (clipboard.h, docs/clipboard.md) */
 };
 

@@ -108,7 +108,7 @@ struct mg_iface_target {
 
 /* One rule.  Every match field is optional; all given fields must match. */
 struct mg_rule {
-	char id[MG_RULE_ID_MAX + 1];  /* "id": unique in the policy */
+	char *id;                     /* "id": unique in the policy */
 	size_t position;              /* index in "rules": earlier wins */
 	enum mg_target target;        /* "target": allow | block | read-only */
 	char vendor[5];               /* "vendor": 4 hex digits or a glob of them ("" = any) */

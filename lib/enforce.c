@@ -1,0 +1,379 @@
+/* Enforcement through sysfs and the block layer. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mynaguard/enforce.h"
+#include "mynaguard/error.h"
+#include "mynaguard/util.h"
+
+#define SYS_PATH_MAX 1024
+
+static int write_attr(int sysfd, const char *path, const char *value)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	/* O_TRUNC is ignored by sysfs and makes a testbed's plain file hold
+	 * exactly what was written. */
+	fd = openat(sysfd, path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return mg_fail_errno(errno, "%s", path);
+	n = write(fd, value, len);
+	if (n < 0)
+		return mg_fail_errno(errno, "%s: writing \"%s\"", path, value);
+	if ((size_t)n != len)
+		return mg_fail(EIO, "%s: short write", path);
+	return 0;
+}
+
+static int read_attr(int sysfd, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	fd = openat(sysfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return mg_fail_errno(errno, "%s", path);
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return mg_fail_errno(errno, "%s", path);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static bool attr_exists(int sysfd, const char *path)
+{
+	return faccessat(sysfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* ---- USB ----------------------------------------------------------------- */
+
+int mg_enforce_root_hubs(int sysfd, enum mg_hub_default dev_default, bool iface_default)
+{
+	char path[SYS_PATH_MAX], value[4];
+	struct dirent *de;
+	int fd, r = 0, hubs = 0;
+	DIR *d;
+
+	fd = openat(sysfd, "bus/usb/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return mg_fail_errno(errno, "bus/usb/devices");
+	}
+	while ((de = readdir(d))) {
+		int w;
+
+		if (strncmp(de->d_name, "usb", 3) != 0)
+			continue;
+		hubs++;
+		snprintf(value, sizeof(value), "%d", (int)dev_default);
+		snprintf(path, sizeof(path), "bus/usb/devices/%s/authorized_default", de->d_name);
+		w = write_attr(sysfd, path, value);
+		if (w == 0) {
+			snprintf(path, sizeof(path), "bus/usb/devices/%s/interface_authorized_default", de->d_name);
+			w = write_attr(sysfd, path, iface_default ? "1" : "0");
+		}
+		/* Every hub is tried even when one fails: a half-closed system is
+		 * better than one left open. */
+		if (w < 0 && r == 0)
+			r = w;
+	}
+	closedir(d);
+	return r < 0 ? mg_error_prefix(r, "root hubs") : hubs;
+}
+
+/* BLOCK/HOLD < READ_ONLY < ALLOW. */
+static int permissiveness(enum mg_target t)
+{
+	return t == MG_TARGET_ALLOW ? 2 : t == MG_TARGET_READ_ONLY ? 1 : 0;
+}
+
+/* The strictest target among the descriptors of interface number in
+ * configuration config; an interface without one is blocked. */
+static enum mg_target target_of(const struct mg_usbdev *dev, const struct mg_decision *d, unsigned config,
+                                unsigned number)
+{
+	enum mg_target t = MG_TARGET_ALLOW;
+	bool found = false;
+
+	for (size_t k = 0; k < dev->n_interfaces && k < MG_USB_MAX_INTERFACES; k++) {
+		if (dev->interfaces[k].config != config || dev->interfaces[k].number != number)
+			continue;
+		found = true;
+		if (permissiveness(d->ifaces[k]) < permissiveness(t))
+			t = d->ifaces[k];
+	}
+	return found ? t : MG_TARGET_BLOCK;
+}
+
+/* Writes one pass over the device's interface directories: blocked ones
+ * when want_allowed is false, allowed ones when true. */
+static int authorize_interfaces(int sysfd, const struct mg_usbdev *dev, const struct mg_decision *d,
+                                bool want_allowed)
+{
+	char path[SYS_PATH_MAX];
+	struct dirent *de;
+	size_t nlen = strlen(dev->name);
+	int fd, r = 0;
+	DIR *dir;
+
+	fd = openat(sysfd, dev->devpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return mg_fail_errno(errno, "%s", dev->devpath);
+	}
+	while ((de = readdir(dir))) {
+		unsigned config, number;
+		bool allowed;
+		int w;
+
+		if (strncmp(de->d_name, dev->name, nlen) != 0 || de->d_name[nlen] != ':' ||
+		    sscanf(de->d_name + nlen + 1, "%u.%u", &config, &number) != 2)
+			continue;
+		allowed = permissiveness(target_of(dev, d, config, number)) > 0;
+		if (allowed != want_allowed)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/authorized", dev->devpath, de->d_name);
+		w = write_attr(sysfd, path, allowed ? "1" : "0");
+		if (w < 0 && r == 0)
+			r = w;
+	}
+	closedir(dir);
+	return r;
+}
+
+int mg_enforce_usb(int sysfd, const struct mg_usbdev *dev, const struct mg_decision *d)
+{
+	char path[SYS_PATH_MAX];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/authorized", dev->devpath);
+	if (permissiveness(d->target) == 0)
+		return write_attr(sysfd, path, "0");
+	r = write_attr(sysfd, path, "1");
+	/* Blocked interfaces first, so nothing forbidden is ever bound while
+	 * the allowed ones come up. */
+	if (r == 0) r = authorize_interfaces(sysfd, dev, d, false);
+	if (r == 0) r = authorize_interfaces(sysfd, dev, d, true);
+	return r;
+}
+
+/* ---- block devices -------------------------------------------------------- */
+
+/* The device path of class/block/NAME below the sysfs root, from its link
+ * ("../../devices/pci0000:00/.../block/sdb"). */
+static int block_devpath(int sysfd, const char *name, char *out, size_t size)
+{
+	char link[SYS_PATH_MAX], target[SYS_PATH_MAX];
+	const char *p;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "class/block/%s", name);
+	n = readlinkat(sysfd, link, target, sizeof(target) - 1);
+	if (n < 0)
+		return mg_fail_errno(errno, "%s", link);
+	target[n] = '\0';
+	p = strstr(target, "devices/");
+	if (!p || strstr(p, "/../") || !strstr(p, "/block/"))
+		return mg_fail(EINVAL, "%s: unexpected link %s", link, target);
+	snprintf(out, size, "%s", p);
+	return 0;
+}
+
+static bool is_partition(int sysfd, const char *name)
+{
+	char path[SYS_PATH_MAX];
+
+	snprintf(path, sizeof(path), "class/block/%s/partition", name);
+	return attr_exists(sysfd, path);
+}
+
+static bool attr_is(int sysfd, const char *path, const char *want)
+{
+	char v[32];
+
+	return read_attr(sysfd, path, v, sizeof(v)) == 0 && strcmp(v, want) == 0;
+}
+
+int mg_block_classify(int sysfd, const char *name, struct mg_block_info *out)
+{
+	char devpath[SYS_PATH_MAX], path[SYS_PATH_MAX + 64];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (strchr(name, '/') || name[0] == '.')
+		return mg_fail(EINVAL, "%s: not a block device name", name);
+	r = block_devpath(sysfd, name, devpath, sizeof(devpath));
+	if (r < 0)
+		return r;
+	if (is_partition(sysfd, name))
+		return mg_fail(ENOMEDIUM, "%s: a partition, governed with its disk", name);
+	out->usb = strstr(devpath, "/usb") != NULL;
+	snprintf(path, sizeof(path), "class/block/%s/removable", name);
+	out->removable = attr_is(sysfd, path, "1");
+	snprintf(path, sizeof(path), "class/block/%s/ro", name);
+	out->read_only = attr_is(sysfd, path, "1");
+	/* The parent of ".../block/NAME" is the SCSI device (type 5: optical)
+	 * or the MMC card (type SD, or MMC for soldered eMMC). */
+	*strstr(devpath, "/block/") = '\0';
+	snprintf(path, sizeof(path), "%s/type", devpath);
+	if (strncmp(name, "sr", 2) == 0 || attr_is(sysfd, path, "5"))
+		out->kind = MG_MEDIA_OPTICAL;
+	else if (strncmp(name, "mmcblk", 6) == 0 && attr_is(sysfd, path, "SD"))
+		out->kind = MG_MEDIA_SD;
+	else if (out->removable || out->usb)
+		out->kind = MG_MEDIA_REMOVABLE;
+	else
+		return mg_fail(ENOMEDIUM, "%s: a fixed disk, not governed by the media policy", name);
+	mg_error_clear();
+	return 0;
+}
+
+static int set_ro(int devfd, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	int one = 1;
+
+	fd = openat(devfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return mg_fail_errno(errno, "/dev/%s", name);
+	if (ioctl(fd, BLKROSET, &one) < 0)
+		return mg_fail_errno(errno, "/dev/%s: BLKROSET", name);
+	return 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Remounts read-only every read-write mount of the device numbered dev
+ * ("8:17").  BLKROSET does not touch a superblock already mounted
+ * read-write, so without this an open mount would keep writing. */
+static int remount_ro(const char *dev)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	if (!f)
+		return mg_fail_errno(errno, "/proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char majmin[32], point[4096], opts[256];
+
+		if (sscanf(line, "%*s %*s %31s %*s %4095s %255s", majmin, point, opts) != 3 ||
+		    strcmp(majmin, dev) != 0 || strncmp(opts, "rw", 2) != 0 || (opts[2] && opts[2] != ','))
+			continue;
+		unescape(point);
+		if (mount(NULL, point, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0 && r == 0)
+			r = mg_fail_errno(errno, "%s: remounting read-only", point);
+	}
+	return r;
+}
+
+static int readonly_one(int sysfd, int devfd, const char *name)
+{
+	char path[SYS_PATH_MAX], dev[32];
+	int r;
+
+	r = set_ro(devfd, name);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "class/block/%s/dev", name);
+	if (read_attr(sysfd, path, dev, sizeof(dev)) == 0)
+		r = remount_ro(dev);
+	return r;
+}
+
+int mg_enforce_block_readonly(int sysfd, int devfd, const char *name)
+{
+	char path[SYS_PATH_MAX];
+	struct dirent *de;
+	int fd, r;
+	DIR *d;
+
+	r = readonly_one(sysfd, devfd, name);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "class/block/%s", name);
+	fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return mg_fail_errno(errno, "%s", path);
+	}
+	/* Linux 5.12+ carries a whole disk's read-only flag to its partitions;
+	 * setting each one too covers older kernels and partitions opened by
+	 * their own device node. */
+	while ((de = readdir(d)) && r == 0)
+		if (strncmp(de->d_name, name, strlen(name)) == 0 && is_partition(sysfd, de->d_name))
+			r = readonly_one(sysfd, devfd, de->d_name);
+	closedir(d);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "class/block/%s/ro", name);
+	if (!attr_is(sysfd, path, "1"))
+		return mg_fail(EIO, "%s: still not read-only after BLKROSET", path);
+	return 0;
+}
+
+int mg_enforce_block_remove(int sysfd, const char *name)
+{
+	char devpath[SYS_PATH_MAX], path[SYS_PATH_MAX + 32];
+	const char *card;
+	char *blk;
+	int r;
+
+	r = block_devpath(sysfd, name, devpath, sizeof(devpath));
+	if (r < 0)
+		return r;
+	blk = strstr(devpath, "/block/");
+	*blk = '\0';
+	/* A SCSI disk or optical drive: deleting the SCSI device takes its
+	 * block device and its sg node with it until the next rescan. */
+	snprintf(path, sizeof(path), "%s/delete", devpath);
+	if (attr_exists(sysfd, path))
+		return write_attr(sysfd, path, "1");
+	/* An MMC/SD card: unbind it from the block driver. */
+	card = strrchr(devpath, '/');
+	if (card && strncmp(card + 1, "mmc", 3) == 0)
+		return write_attr(sysfd, "bus/mmc/drivers/mmcblk/unbind", card + 1);
+	return mg_fail(EOPNOTSUPP, "%s: no way to remove it (neither SCSI nor MMC)", name);
+}
+
+int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t)
+{
+	switch (t) {
+	case MG_TARGET_ALLOW:
+		return 0;
+	case MG_TARGET_READ_ONLY:
+		return mg_enforce_block_readonly(sysfd, devfd, name);
+	default:
+		return mg_enforce_block_remove(sysfd, name);
+	}
+}

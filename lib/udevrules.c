@@ -1,0 +1,324 @@
+/* The generated udev rules file (udevrules.h).
+ *
+ * Each policy rule becomes one or more rule lines with the same action: the
+ * udev language has no "or" across keys, so "one-of" classes and class
+ * names that stand for several triplets are spelled out, one line each.
+ * Conditions udev cannot check are dropped, which widens the line to a
+ * superset of the devices the rule matches; such a line only ever leaves
+ * the device unauthorized ("wait"), never authorizes it, so widening is
+ * safe: the agent decides those devices exactly. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mynaguard/error.h"
+#include "mynaguard/file.h"
+#include "mynaguard/udevrules.h"
+#include "mynaguard/util.h"
+
+#define CROSS_MAX 64     /* lines one rule may expand to before all-of is dropped */
+#define PATTERN_LEN 16   /* "*:e001??:*" */
+
+enum action { ACT_ALLOW, ACT_BLOCK, ACT_WAIT };
+
+struct out {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->err)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			o->err = -EINVAL;
+			return;
+		}
+		if (o->p && o->len + (size_t)n < o->cap) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = o->cap ? o->cap * 2 : 4096;
+		while (cap < o->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(o->p, cap);
+		if (!p) {
+			o->err = -ENOMEM;
+			return;
+		}
+		o->p = p;
+		o->cap = cap;
+	}
+}
+
+/* A class pattern as a glob over MYNAGUARD_CLASSES (":ccsspp:ccsspp:"). */
+static void pattern_glob(const struct mg_class_pattern *p, char out[PATTERN_LEN])
+{
+	char sub[3] = "??", proto[3] = "??";
+
+	if (!p->any_sub)
+		snprintf(sub, sizeof(sub), "%02x", p->sub);
+	if (!p->any_proto)
+		snprintf(proto, sizeof(proto), "%02x", p->proto);
+	snprintf(out, PATTERN_LEN, "*:%02x%s%s:*", p->cls, sub, proto);
+}
+
+/* A term's patterns for a positive condition.  "MTP by interface string"
+ * becomes "any vendor-specific interface": udev cannot read the string. */
+static size_t term_globs(const struct mg_class_term *t, char globs[][PATTERN_LEN], bool *exact)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		pattern_glob(&t->pat[k], globs[k]);
+		if (t->pat[k].vendor_mtp)
+			*exact = false;
+	}
+	return t->n;
+}
+
+/* Safe to put between quotes in a rule, and free of glob characters that
+ * would turn a literal into a pattern. */
+static bool udev_literal(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\' || *s == '|' ||
+		    (strchr("*?[]", *s) && !strchr(extra, *s)))
+			return false;
+	return true;
+}
+
+/* The conditions of r that are the same on every line it expands to. */
+static void base_conditions(struct out *o, const struct mg_rule *r, bool *exact)
+{
+	char g[MG_CLASS_PATTERNS_MAX][PATTERN_LEN];
+
+	if (r->vendor[0])
+		emit(o, "ATTR{idVendor}==\"%s\", ", r->vendor);
+	if (r->product[0])
+		emit(o, "ATTR{idProduct}==\"%s\", ", r->product);
+	if (r->serial && udev_literal(r->serial, ""))
+		emit(o, "ATTR{serial}==\"%s\", ", r->serial);
+	else if (r->serial)
+		*exact = false;
+	if (r->port && udev_literal(r->port, "*?[]"))
+		emit(o, "KERNEL==\"%s\", ", r->port);
+	else if (r->port)
+		*exact = false;
+	if (r->connect != MG_USB_CONNECT_UNKNOWN)
+		emit(o, "ATTR{removable}==\"%s\", ",
+		     r->connect == MG_USB_CONNECT_HOTPLUG ? "removable" : "fixed");
+	if (r->has_hash || r->has_parent_hash || r->n_ifaces || r->target == MG_TARGET_READ_ONLY)
+		*exact = false;
+	/* none-of: leaving out the MTP-string pattern negates less, a superset. */
+	for (size_t k = 0; k < r->none_of.n; k++)
+		for (size_t p = 0; p < r->none_of.terms[k].n; p++) {
+			if (r->none_of.terms[k].pat[p].vendor_mtp) {
+				*exact = false;
+				continue;
+			}
+			pattern_glob(&r->none_of.terms[k].pat[p], g[0]);
+			emit(o, "ENV{MYNAGUARD_CLASSES}!=\"%s\", ", g[0]);
+		}
+}
+
+static void emit_action(struct out *o, enum action a, const char *id)
+{
+	switch (a) {
+	case ACT_ALLOW:
+		emit(o, "ATTR{authorized}=\"1\", ENV{MYNAGUARD}=\"allow\", ENV{MYNAGUARD_RULE}=\"%s\", "
+		     "GOTO=\"mynaguard_end\"\n", id);
+		break;
+	case ACT_BLOCK:
+		emit(o, "ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"block\", ENV{MYNAGUARD_RULE}=\"%s\", "
+		     "GOTO=\"mynaguard_end\"\n", id);
+		break;
+	case ACT_WAIT:
+		emit(o, "ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"wait\", ENV{MYNAGUARD_RULE}=\"%s\", "
+		     "GOTO=\"mynaguard_end\"\n", id);
+		break;
+	}
+}
+
+/* The device classes that make a composite with HID a BadUSB suspect:
+ * storage, network, phones (06, any vendor-specific), wireless. */
+static const char *const composite_globs[] = {
+	"*:08????:*", "*:02????:*", "*:0a????:*", "*:e0????:*", "*:ef04??:*", "*:06????:*", "*:ff????:*",
+};
+
+/* Lines that come before an allow line and catch what the guards refuse. */
+static void guard_lines(struct out *o, const struct mg_device_policy *p, const char *cond, bool names_identity,
+                        bool names_model)
+{
+	if (p->composite_block && !names_identity)
+		for (size_t k = 0; k < MG_ARRAY_SIZE(composite_globs); k++) {
+			emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ENV{MYNAGUARD_CLASSES}==\"%s\", ",
+			     cond, composite_globs[k]);
+			emit_action(o, ACT_BLOCK, "composite-storage-hid");
+		}
+	if (p->hold_new_hid && !names_model) {
+		emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ", cond);
+		emit_action(o, ACT_WAIT, "new-keyboard");
+	}
+}
+
+static bool is_exact_hex(const char *s)
+{
+	return strlen(s) == 4 && strspn(s, "0123456789abcdef") == 4;
+}
+
+/* Expands one-of x all-of into lines over the base conditions. */
+static void rule_lines(struct out *o, const struct mg_device_policy *p, const struct mg_rule *r)
+{
+	char one[MG_CLASS_PATTERNS_MAX * 64][PATTERN_LEN];
+	char all[16][MG_CLASS_PATTERNS_MAX][PATTERN_LEN];
+	size_t n_all[16] = {0}, n_one = 0, combos = 1, n_terms = r->all_of.n;
+	struct out base = {0};
+	bool exact = true, identity = r->has_hash || r->serial;
+	bool model = identity || (is_exact_hex(r->vendor) && is_exact_hex(r->product));
+	enum action act;
+
+	base_conditions(&base, r, &exact);
+	for (size_t k = 0; k < r->one_of.n && n_one + MG_CLASS_PATTERNS_MAX <= MG_ARRAY_SIZE(one); k++)
+		n_one += term_globs(&r->one_of.terms[k], one + n_one, &exact);
+	if (n_terms > MG_ARRAY_SIZE(all))
+		n_terms = 0, exact = false;
+	for (size_t k = 0; k < n_terms; k++) {
+		n_all[k] = term_globs(&r->all_of.terms[k], all[k], &exact);
+		combos *= n_all[k];
+		if (combos * (n_one ? n_one : 1) > CROSS_MAX) {
+			n_terms = 0, exact = false;
+			break;
+		}
+	}
+	act = !exact ? ACT_WAIT : r->target == MG_TARGET_ALLOW ? ACT_ALLOW : ACT_BLOCK;
+	emit(o, "\n# rules[%zu] \"%s\": %s%s\n", r->position, r->id, mg_target_name(r->target),
+	     exact ? "" : " (decided by the agent: udev cannot check all of it)");
+	for (size_t oi = 0; oi < (n_one ? n_one : 1); oi++)
+		for (size_t c = 0; c < (n_terms ? combos : 1); c++) {
+			struct out cond = {0};
+			size_t rest = c;
+
+			emit(&cond, "%s", base.p ? base.p : "");
+			if (n_one)
+				emit(&cond, "ENV{MYNAGUARD_CLASSES}==\"%s\", ", one[oi]);
+			for (size_t k = 0; k < n_terms; k++) {
+				emit(&cond, "ENV{MYNAGUARD_CLASSES}==\"%s\", ", all[k][rest % n_all[k]]);
+				rest /= n_all[k];
+			}
+			if (cond.err)
+				o->err = cond.err;
+			if (act == ACT_ALLOW)
+				guard_lines(o, p, cond.p ? cond.p : "", identity, model);
+			emit(o, "%s", cond.p ? cond.p : "");
+			emit_action(o, act, r->id);
+			free(cond.p);
+		}
+	if (base.err)
+		o->err = base.err;
+	free(base.p);
+}
+
+static void default_lines(struct out *o, const struct mg_device_policy *p)
+{
+	emit(o, "\n# \"default\": %s\n", mg_target_name(p->default_target));
+	if (p->default_target == MG_TARGET_ALLOW) {
+		guard_lines(o, p, "", false, false);
+		emit_action(o, ACT_ALLOW, "default");
+	} else {
+		emit_action(o, p->default_target == MG_TARGET_BLOCK ? ACT_BLOCK : ACT_WAIT, "default");
+	}
+}
+
+static void header(struct out *o, const char *origin)
+{
+	emit(o, "# Generated by mynaguard from ");
+	for (const char *c = origin; *c; c++)
+		emit(o, "%c", (*c < 0x20 || *c == 0x7f) ? '?' : *c);
+	emit(o, "; rewritten on every policy change, do not edit.\n"
+	     "# Decides USB devices before any driver binds, with or without mynaguardd:\n"
+	     "# rules in policy order, the first match wins (docs/devices.md).\n"
+	     "ACTION!=\"add\", GOTO=\"mynaguard_end\"\n"
+	     "SUBSYSTEM!=\"usb\", GOTO=\"mynaguard_end\"\n"
+	     "ENV{DEVTYPE}==\"usb_interface\", GOTO=\"mynaguard_interface\"\n"
+	     "ENV{DEVTYPE}!=\"usb_device\", GOTO=\"mynaguard_end\"\n"
+	     "# A root hub is the host controller itself.\n"
+	     "ATTR{bDeviceClass}==\"09\", KERNEL==\"usb[0-9]*\", GOTO=\"mynaguard_end\"\n"
+	     "IMPORT{builtin}=\"usb_id\"\n"
+	     "# Unreadable descriptors: nothing to decide on, so nothing is allowed.\n"
+	     "ENV{ID_USB_INTERFACES}==\"\", ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"block\", "
+	     "GOTO=\"mynaguard_end\"\n"
+	     "# The device's own class counts unless it defers to its interfaces\n"
+	     "# (00) or is an association composite (ef/02/01).\n"
+	     "ENV{MYNAGUARD_CLASSES}=\":$attr{bDeviceClass}$attr{bDeviceSubClass}$attr{bDeviceProtocol}"
+	     "$env{ID_USB_INTERFACES}\"\n"
+	     "ENV{MYNAGUARD_CLASSES}==\":000000:*|:ef0201:*\", ENV{MYNAGUARD_CLASSES}=\"$env{ID_USB_INTERFACES}\"\n");
+}
+
+static void footer(struct out *o)
+{
+	emit(o, "GOTO=\"mynaguard_end\"\n\n"
+	     "# Interfaces of a device this file authorized; the agent handles the rest.\n"
+	     "LABEL=\"mynaguard_interface\"\n"
+	     "IMPORT{parent}=\"MYNAGUARD\"\n"
+	     "ENV{MYNAGUARD}==\"allow\", ATTR{authorized}=\"1\"\n"
+	     "LABEL=\"mynaguard_end\"\n");
+}
+
+int mg_udevrules_generate(const struct mg_device_policy *p, const char *origin, char **out)
+{
+	struct out o = {0};
+
+	header(&o, origin);
+	for (size_t k = 0; k < p->n_rules; k++)
+		rule_lines(&o, p, &p->rules[k]);
+	default_lines(&o, p);
+	footer(&o);
+	if (o.err) {
+		free(o.p);
+		return mg_fail(o.err, "udev rules: %s", o.err == -ENOMEM ? "out of memory" : "formatting failed");
+	}
+	*out = o.p;
+	return 0;
+}
+
+static int udev_reload(void)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	if (pid < 0)
+		return mg_fail_errno(errno, "udevadm control --reload: fork");
+	if (pid == 0) {
+		execlp("udevadm", "udevadm", "control", "--reload", (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return mg_fail_errno(errno, "udevadm control --reload");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return mg_fail(EIO, "udevadm control --reload: failed (status %d)", status);
+	return 0;
+}
+
+int mg_udevrules_install(const struct mg_device_policy *p, const char *origin, const char *path, bool reload)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = mg_udevrules_generate(p, origin, &text);
+	if (r == 0) r = mg_file_replace(path, text, strlen(text), 0644);
+	if (r == 0 && reload) r = udev_reload();
+	return r;
+}
