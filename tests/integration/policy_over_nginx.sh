@@ -259,6 +259,15 @@ expect_exit 0 ctl policy pull "$HTTPS"
 expect_grep "not modified (304)" "$T/out"
 ok "an unchanged poll over https is a 304 too"
 
+# ---- air-gapped: the same repository on approved media -------------------------------
+policy 7 && sign b7 7
+mynaguard-admin publish --repo media b7 >/dev/null
+expect_exit 0 ctl policy pull "file://$T/media"
+expect_grep "applied: policy version 7" "$T/out"
+expect_exit 0 ctl policy pull "file://$T/media"
+expect_grep "unchanged: policy version 7" "$T/out"
+ok "file:// (approved media): version 7 applied, then unchanged without an ETag"
+
 expect_exit 0 ctl audit verify
 ok "the audit journal verifies after all of it"
 echo "$checks checks passed"

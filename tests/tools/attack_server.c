@@ -6,7 +6,7 @@
  *
  * Listens on 127.0.0.1 on a free port and writes the port to FILE.
  * endless: "200 OK", chunked, 16 KiB chunks forever (no length to check).
- * trickle: "200 OK" with a Content-Length of 1 MiB, then one byte a second.
+ * trickle: "200 OK" with no length, then one byte a second until the client goes.
  * With --pointer, a request for a path ending in "/current" gets that file
  * promptly, so the attack is aimed at the bundle behind a valid pointer.
  * One child per connection; a child stops when its client goes away. */
@@ -94,8 +94,9 @@ static void serve_endless(int fd)
 
 static void serve_trickle(int fd)
 {
-	static const char head[] =
-		"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nConnection: close\r\n\r\n";
+	/* No length: the body ends when the connection does, so nothing
+	 * short of the client's own clock can end it. */
+	static const char head[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
 
 	if (send_all(fd, head, sizeof(head) - 1) < 0)
 		return;
