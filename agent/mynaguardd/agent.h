@@ -29,6 +29,7 @@ struct agent;
 /* One control-socket connection. */
 struct agent_client {
 	struct mg_control_conn conn;  /* fd, peer credentials, buffers */
+	bool discarding;              /* refused an oversize line: input is dropped until EOF */
 	void *data;                   /* owned by a command (a clipboard guard's session) */
 	/* Called once when the connection closes, if a command set it. */
 	void (*on_close)(struct agent *a, struct agent_client *c);
@@ -72,7 +73,7 @@ struct agent {
 struct agent_command {
 	const char *cmd;              /* the request's "cmd" */
 	bool any_user;                /* false: only root (uid 0) may send it */
-	/* Fills reply (an object; "ok":true is added) or returns a negative
+	/* Adds to reply (an object that says "ok":true already) or returns a negative
 	 * errno with mg_fail's message, which becomes the "error". */
 	int (*run)(struct agent *a, struct agent_client *c, const json_t *msg, json_t *reply);
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "agent.h"
 #include "mynaguard/error.h"
@@ -103,7 +104,7 @@ int agent_clients_accept(struct agent *a)
 static int run_request(struct agent *a, struct agent_client *c, const struct mg_control_request *req)
 {
 	const struct agent_command *cmd = command_find(req->cmd);
-	_cleanup_json_ json_t *reply = json_object();
+	_cleanup_json_ json_t *reply = json_pack("{s:b}", "ok", 1);
 	int r;
 
 	if (!reply)
@@ -121,8 +122,34 @@ static int run_request(struct agent *a, struct agent_client *c, const struct mg_
 	r = cmd->run(a, c, req->msg, reply);
 	if (r < 0)
 		return mg_control_conn_queue_error(&c->conn, mg_error());
-	json_object_set_new(reply, "ok", json_true());
 	return mg_control_conn_queue(&c->conn, reply);
+}
+
+/* A line over the limit ends the conversation: the error is sent, our
+ * side shut, and the rest the client sends is read and dropped until it
+ * hangs up.  (Closing at once would reset the connection and lose the
+ * error the client should see.) */
+static int refuse_oversize(struct agent_client *c)
+{
+	int r = mg_control_conn_queue_error(&c->conn, mg_error());
+
+	if (r == 0)
+		r = mg_control_conn_flush(&c->conn);
+	if (r < 0)
+		return r;
+	shutdown(c->conn.fd, SHUT_WR);
+	c->conn.in_len = 0;
+	c->discarding = true;
+	return 0;
+}
+
+static void discard_input(struct agent *a, struct agent_client *c)
+{
+	int r = mg_control_conn_read(&c->conn);
+
+	c->conn.in_len = 0;
+	if (r == 0 || (r < 0 && r != -EAGAIN))
+		client_close(a, c);
 }
 
 /* Handles every complete line received.  A line that does not parse gets
@@ -135,11 +162,8 @@ static int run_requests(struct agent *a, struct agent_client *c)
 
 		if (r == 0)
 			return 0;
-		if (r == -EMSGSIZE) {
-			mg_control_conn_queue_error(&c->conn, mg_error());
-			mg_control_conn_flush(&c->conn);
-			return r;
-		}
+		if (r == -EMSGSIZE)
+			return refuse_oversize(c);
 		if (r < 0)
 			r = mg_control_conn_queue_error(&c->conn, mg_error());
 		else
@@ -164,6 +188,10 @@ void agent_client_event(struct agent *a, struct agent_client *c, uint32_t events
 {
 	int r = 0;
 
+	if (c->discarding) {
+		discard_input(a, c);
+		return;
+	}
 	if (events & EPOLLIN) {
 		r = mg_control_conn_read(&c->conn);
 		if (r == 0) {

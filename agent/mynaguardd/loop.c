@@ -72,7 +72,6 @@ int agent_loop_init(struct agent *a)
 {
 	int r;
 
-	a->notify = getenv("NOTIFY_SOCKET") != NULL;
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->epoll_fd < 0)
 		return mg_fail_errno(errno, "epoll_create1");

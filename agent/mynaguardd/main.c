@@ -55,6 +55,7 @@ static int agent_start(struct agent *a)
 
 	a->epoll_fd = a->signal_fd = a->pull_timer_fd = a->watchdog_timer_fd = a->listen_fd = -1;
 	a->started = mg_now();
+	a->notify = getenv("NOTIFY_SOCKET") != NULL;
 	r = mg_config_load(a->config_path, &a->config);
 	if (r < 0)
 		return r;

@@ -40,7 +40,7 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == []' "$T/out"
 ok "root lists devices (none on an empty testbed)"
 
 for cmd in reload devices status approve-keyboard; do
-	as_nobody python3 "$T/talk.py" "$sock" "{\"cmd\":\"$cmd\"}" >"$T/out"
+	as_nobody /usr/bin/python3 "$T/talk.py" "$sock" "{\"cmd\":\"$cmd\"}" >"$T/out"
 	expect_grep "\"ok\":false.*$cmd: permission denied (uid 65534 is not root)" "$T/out"
 done
 ok "a non-root peer may not reload, list, ask status or approve"
@@ -92,7 +92,7 @@ time.sleep(600)
 PY
 hog=$!
 at_exit "kill $hog"
-as_nobody python3 - "$sock" <<'PY' >"$T/nobody.out" &
+as_nobody /usr/bin/python3 - "$sock" <<'PY' >"$T/nobody.out" &
 import socket, sys, time
 conns, closed = [], 0
 for i in range(12):
