@@ -1,7 +1,8 @@
 /* mynaguardctl audit verify | show [--json] [-n N]: the audit journal in
  * STATE/audit (journal.h), for the officer doing the 自己点検.
  *   verify  0 intact, 1 broken (the first bad record named), 2 error
- *   show    the last N records (default 20), one per line */
+ *   show    the last N records (default 20), one per line
+ *   message-id  the syslog MESSAGE_ID of each event name, for collectors */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "mynaguard/util.h"
 #include "verbs.h"
 
-static const char usage[] = "audit verify\naudit show [--json] [-n N]";
+static const char usage[] = "audit verify\naudit show [--json] [-n N]\naudit message-id EVENT...";
 
 /* How show prints: the options of one run. */
 struct show_options {
@@ -160,6 +161,19 @@ static int audit_verify(struct mg_cli *cli, const char *dir, int argc, char **ar
 	return MG_EXIT_OK;
 }
 
+static int audit_message_id(struct mg_cli *cli, int argc, char **argv)
+{
+	char id[MG_JOURNAL_MESSAGE_ID_LEN];
+
+	if (argc < 2)
+		return mg_cli_usage(cli, "audit", usage);
+	for (int i = 1; i < argc; i++) {
+		mg_journal_message_id(argv[i], id);
+		printf("%s  %s\n", id, argv[i]);
+	}
+	return MG_EXIT_OK;
+}
+
 int ctl_audit(struct mg_cli *cli, int argc, char **argv)
 {
 	_cleanup_free_ char *dir = mg_path_join(cli->state_dir, "audit");
@@ -172,6 +186,8 @@ int ctl_audit(struct mg_cli *cli, int argc, char **argv)
 		return audit_verify(cli, dir, argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return audit_show(cli, dir, argc - 1, argv + 1);
+	if (strcmp(argv[1], "message-id") == 0)
+		return audit_message_id(cli, argc - 1, argv + 1);
 	mg_cli_fail(cli, MG_EXIT_USAGE, "audit: unknown command '%s'", argv[1]);
 	return mg_cli_usage(cli, "audit", usage);
 }
