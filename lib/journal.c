@@ -279,25 +279,62 @@ static bool valid_event(const char *event)
 	return true;
 }
 
-/* A JSON string of s cut to FIELD_MAX_BYTES; bytes that are not UTF-8
- * become '?' so that an odd device serial never costs a record. */
+/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *p, size_t left)
+{
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0) lo = 0xa0;
+	if (p[0] == 0xed) hi = 0x9f;
+	if (p[0] == 0xf0) lo = 0x90;
+	if (p[0] == 0xf4) hi = 0x8f;
+	if (len > left || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A JSON string of s: cut to FIELD_MAX_BYTES at a character boundary,
+ * each byte that is not part of valid UTF-8 replaced by '?', so that an
+ * odd device serial never costs a record and Japanese text stays. */
 static json_t *field_string(const char *s)
 {
-	char buf[FIELD_MAX_BYTES + 1];
-	size_t n = strnlen(s, FIELD_MAX_BYTES + 1);
-	json_t *v;
+	const unsigned char *in = (const unsigned char *)s;
+	char buf[FIELD_MAX_BYTES];
+	size_t n = strnlen(s, FIELD_MAX_BYTES + 1), out = 0;
 
-	if (n > FIELD_MAX_BYTES) {
+	if (n > FIELD_MAX_BYTES)
 		n = FIELD_MAX_BYTES;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;        /* do not split a character */
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_sequence(in + i, n - i);
+
+		if (len == 0) {
+			/* a character cut by the limit is dropped, not mangled */
+			if (s[n] && (in[i] & 0xc0) == 0xc0 && utf8_sequence(in + i, 4) > n - i)
+				break;
+			buf[out++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(buf + out, in + i, len);
+		out += len;
+		i += len;
 	}
-	v = json_stringn(s, n);
-	if (v)
-		return v;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	return json_stringn(buf, n);
+	return json_stringn(buf, out);
 }
 
 static int set_field(json_t *obj, const char *key, const char *value)
@@ -654,7 +691,7 @@ static int write_all(int fd, const char *p, size_t len)
 static int write_record(struct writer *w, const json_t *body)
 {
 	_cleanup_json_ json_t *rec = json_pack("{sI}", "seq", (json_int_t)(w->end.seq + 1));
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *line = NULL;
 	char hash[HASH_HEX + 1];
 	struct stat st;
 	size_t len;
@@ -668,13 +705,14 @@ static int write_record(struct writer *w, const json_t *body)
 		return mg_fail(ENOMEM, "audit record: out of memory");
 	len = strlen(text) - 1;        /* without the closing '}' */
 	hash_hex(text, len, hash);
-	text = realloc(MG_TAKE(text), len + sizeof(HASH_SUFFIX) + HASH_HEX + 3);
-	if (!text)
+	line = malloc(len + sizeof(HASH_SUFFIX) + HASH_HEX + 3);
+	if (!line)
 		return mg_fail(ENOMEM, "audit record: out of memory");
-	len += (size_t)sprintf(text + len, HASH_SUFFIX "%s\"}\n", hash);
+	memcpy(line, text, len);
+	len += (size_t)sprintf(line + len, HASH_SUFFIX "%s\"}\n", hash);
 	if (fstat(w->logfd, &st) < 0)
 		return mg_fail_errno(errno, "%s/%s", w->j->dir, LOG_NAME);
-	r = write_all(w->logfd, text, len);
+	r = write_all(w->logfd, line, len);
 	if (r == 0 && fdatasync(w->logfd) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -684,8 +722,8 @@ static int write_record(struct writer *w, const json_t *body)
 	}
 	w->end.seq++;
 	memcpy(w->end.hash, hash, sizeof(hash));
-	text[len - 1] = '\0';
-	mirror(rec, text, true);
+	line[len - 1] = '\0';
+	mirror(rec, line, true);
 	return 0;
 }
 

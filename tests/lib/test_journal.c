@@ -165,8 +165,24 @@ Test(journal, japanese_subject_survives_as_utf8)
 
 Test(journal, bytes_that_are_not_utf8_become_question_marks)
 {
-	append("device.decision", "block", "serial=\xff\xfe" "abc");
-	cr_assert(strstr(slurp("audit.log"), "serial=??abc"));
+	append("device.decision", "block", "serial=\xff\xfe" "abc 山田 \xe5\xb1 \xed\xa0\x80 \xc0\xaf");
+	cr_assert(strstr(slurp("audit.log"), "\"subject\":\"serial=??abc 山田 ?? ??? ??\""),
+	          "%s", slurp("audit.log"));
+	expect_intact(1);
+}
+
+Test(journal, long_strings_are_cut_at_a_character_boundary)
+{
+	char subject[2048] = "xy";
+	char *log, *start, *end;
+
+	for (int i = 0; i < 600; i++)
+		strcat(subject, "住");        /* 3 bytes each: the 341st would end at 1025 */
+	append("device.decision", "block", subject);
+	log = slurp("audit.log");
+	start = strstr(log, "\"subject\":\"") + 11;
+	end = strchr(start, '"');
+	cr_assert_eq(end - start, 2 + 340 * 3, "%td bytes", end - start);
 	expect_intact(1);
 }
 
