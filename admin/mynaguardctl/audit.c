@@ -131,6 +131,9 @@ static int audit_show(struct mg_cli *cli, const char *dir, int argc, char **argv
 	}
 	if (optind != argc)
 		return mg_cli_usage(cli, "audit", usage);
+	if (!o.json)
+		printf("%7s  %-20s  %-6s  %-18s  %-8s  %s\n", "SEQ", "TIME (UTC)", "WHO", "EVENT",
+		       "DECISION", "RULE, SUBJECT, DETAIL");
 	r = mg_journal_read(dir, o.count, show_one, &o);
 	if (r < 0)
 		return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);

@@ -17,7 +17,7 @@ ok "rotation made $nfiles closed files plus audit.log"
 
 expect_exit 0 mynaguardctl --state-dir "$state" audit show -n 3
 expect_grep "住民記録" "$T/out"
-(($(wc -l <"$T/out") == 3)) || fail "show -n 3 printed $(wc -l <"$T/out") lines"
+(($(wc -l <"$T/out") == 4)) || fail "show -n 3 printed $(wc -l <"$T/out") lines, not a header and 3"
 ok "show prints the last records, Japanese intact"
 
 pristine=$T/pristine
