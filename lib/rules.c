@@ -259,8 +259,11 @@ static void index_free(struct mg_rules_index *ix)
  * policy order. */
 static int index_build(const struct mg_rule *rules, size_t n, struct mg_rules_index **out)
 {
-	struct mg_rules_index *ix = calloc(1, sizeof(*ix));
+	struct mg_rules_index *ix;
 
+	if (sodium_init() < 0)
+		return mg_fail(EIO, "devices: libsodium failed to initialise");
+	ix = calloc(1, sizeof(*ix));
 	if (!ix || table_init(&ix->by_hash, n) < 0 || table_init(&ix->by_serial, n) < 0 ||
 	    table_init(&ix->by_vidpid, n) < 0 || !(ix->next = calloc(n, sizeof(*ix->next))) ||
 	    !(ix->scan = calloc(n, sizeof(*ix->scan)))) {
