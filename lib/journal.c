@@ -539,8 +539,57 @@ static int repair_tail(struct writer *w, off_t *size)
 	                 json_pack("{sssI}", "file", LOG_NAME, "removed_bytes", (json_int_t)n));
 }
 
-/* The last record of the newest rotated file, for an empty audit.log. */
-static int rotated_end(struct writer *w, struct chain_end *end)
+/* The highest seq of any line of fd that is a record, for a file whose
+ * last line is not one: continuing after the highest, not the last, is
+ * what keeps a seq from being used twice.  Files beyond any size the
+ * writer makes are not read. */
+static int scan_highest(int fd, off_t size, struct chain_end *end)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	bool found = false;
+	size_t cap = 0;
+	ssize_t n;
+	int copy;
+
+	if ((uint64_t)size > 64u << 20)
+		return -ENOENT;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (copy < 0)
+		return -errno;
+	f = fdopen(copy, "r");
+	if (!f) {
+		close(copy);
+		return -errno;
+	}
+	rewind(f);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		struct chain_end e;
+
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (line_end(line, (size_t)n, &e) == 0 && (!found || e.seq > end->seq)) {
+			*end = e;
+			found = true;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+/* The end of the chain in one file: its last line, or the highest record
+ * in it when the last line is none (*damaged is then set). */
+static int file_end(int fd, off_t size, struct chain_end *end, bool *damaged)
+{
+	int r = last_line(fd, size, end);
+
+	if (r != -EBADMSG)
+		return r;
+	*damaged = true;
+	return scan_highest(fd, size, end);
+}
+
+/* The end of the chain in the newest rotated file that has one. */
+static int rotated_end(struct writer *w, struct chain_end *end, bool *damaged)
 {
 	struct file_list l = {0};
 	struct stat st;
@@ -558,34 +607,49 @@ static int rotated_end(struct writer *w, struct chain_end *end)
 			r = fd;
 			break;
 		}
-		r = fstat(fd, &st) < 0 ? -errno : last_line(fd, st.st_size, end);
+		r = fstat(fd, &st) < 0 ? -errno : file_end(fd, st.st_size, end, damaged);
 		close(fd);
 	}
 	file_list_free(&l);
 	return r;
 }
 
-/* Settles the end of the chain from the log and audit.head. */
+/* Settles the end of the chain from the log and audit.head.  Whatever is
+ * damaged, the writer goes on writing (an audit trail that stops is worse
+ * than one with a marked gap): it continues after the highest seq it can
+ * find, records what it found in a journal.repaired alert, and leaves the
+ * damage itself for verify to name. */
 static int find_end(struct writer *w, off_t size)
 {
 	struct chain_end tail = {0}, head = {0};
-	bool have_tail, have_head;
+	bool have_tail, have_head, damaged = false;
 	int r;
 
-	r = size > 0 ? last_line(w->logfd, size, &tail) : rotated_end(w, &tail);
+	r = size > 0 ? file_end(w->logfd, size, &tail, &damaged) : -ENOENT;
+	if (r == -ENOENT)
+		r = rotated_end(w, &tail, &damaged);
 	have_tail = r == 0;
-	if (r < 0 && r != -ENOENT && r != -EBADMSG)
-		return mg_fail_errno(r, "%s/%s: read", w->j->dir, LOG_NAME);
+	if (r < 0 && r != -ENOENT)
+		return mg_fail_errno(r, "%s: reading the end of the journal", w->j->dir);
 	r = read_head(w->dirfd, w->j->dir, &head);
 	have_head = r == 0;
-	if (r < 0 && r != -ENOENT)
-		return r;
+	if (r < 0 && r != -ENOENT) {
+		r = add_alert(w, "audit.head unreadable", json_pack("{ss}", "error", mg_error()));
+		if (r < 0)
+			return r;
+	}
 	w->head_seq = have_head ? head.seq : 0;
 	memcpy(w->end.hash, zero_hash, sizeof(zero_hash));
+	if (damaged) {
+		r = add_alert(w, "the last line of the journal is not a record; continuing after the "
+		              "highest record found", json_pack("{sI}", "seq", (json_int_t)tail.seq));
+		if (r < 0)
+			return r;
+	}
 	if (!have_tail && !have_head) {
-		if (size > 0)
-			return mg_fail(EBADMSG, "%s/%s: the last record is unreadable and %s is missing; "
-			               "run 'mynaguardctl audit verify'", w->j->dir, LOG_NAME, HEAD_NAME);
+		if (damaged)
+			return add_alert(w, "no readable record and no audit.head: a new chain starts here",
+			                 NULL);
 		return 0;
 	}
 	if (have_head && (!have_tail || head.seq > tail.seq)) {

@@ -436,6 +436,59 @@ Test(journal, after_truncation_seqs_are_not_reused)
 	expect_broken("line 2 (seq 4): seq 4 follows seq 1: records deleted");
 }
 
+/* Damage the writer cannot repair does not stop it: it goes on after the
+ * highest seq it can read, says so, and verify keeps naming the damage. */
+Test(journal, a_garbage_last_line_without_head_does_not_stop_the_writer)
+{
+	int fd;
+
+	append_n(3);
+	fd = open(path("audit.log"), O_WRONLY | O_APPEND);
+	cr_assert_eq(write(fd, "garbage\n", 8), 8);
+	close(fd);
+	cr_assert_eq(unlink(path("audit.head")), 0);
+	append_n(1);
+	cr_assert(strstr(slurp("audit.log"), "garbage\n{\"seq\":4,"), "%s", slurp("audit.log"));
+	cr_assert(strstr(slurp("audit.log"), "continuing after the highest record found"));
+	expect_broken("audit.log line 4: not a JSON record");
+}
+
+Test(journal, an_unreadable_head_does_not_stop_the_writer)
+{
+	append_n(2);
+	spit("audit.head", "{\"seq\":\"x\"}");
+	append_n(1);
+	cr_assert(strstr(slurp("audit.log"), "\"subject\":\"audit.head unreadable\""));
+	expect_intact(4);
+}
+
+/* Unterminated data longer than any record is not the writer's to cut. */
+Test(journal, long_unterminated_data_is_kept_and_reported)
+{
+	char *junk = keep(malloc(20001));
+	int fd;
+
+	append_n(1);
+	memset(junk, 'j', 20000);
+	fd = open(path("audit.log"), O_WRONLY | O_APPEND);
+	cr_assert_eq(write(fd, junk, 20000), 20000);
+	close(fd);
+	append_n(1);
+	cr_assert(strstr(slurp("audit.log"), "jjjj\n{\"seq\":2,"));
+	cr_assert(strstr(slurp("audit.log"), "unterminated data at the end of audit.log"));
+	expect_broken("audit.log line 2: longer than any record");
+}
+
+Test(journal, a_head_with_another_hash_is_recorded)
+{
+	append_n(2);
+	spit("audit.head", "{\"seq\":2,\"hash\":\"00000000000000000000000000000000"
+	                   "00000000000000000000000000000000\"}\n");
+	append_n(1);
+	cr_assert(strstr(slurp("audit.log"), "audit.head does not match the last record"));
+	expect_intact(4);
+}
+
 Test(journal, a_linked_log_is_refused)
 {
 	cr_assert_eq(symlink("/etc/passwd", path("audit.log")), 0);
