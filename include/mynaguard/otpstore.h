@@ -38,7 +38,7 @@
 #define MG_OTP_HASH_MAX 128               /* crypto_pwhash_STRBYTES */
 #define MG_OTP_HOSTKEY_BYTES 32           /* crypto_aead_xchacha20poly1305_ietf_KEYBYTES */
 #define MG_OTP_STATE_MAX (16u << 10)      /* largest state file read */
-#define MG_OTP_LOCK_TIMEOUT_MS 10000      /* longest wait for a user's lock */
+#define MG_OTP_LOCK_TIMEOUT_MS 30000      /* longest wait for a user's lock (then: denied) */
 #define MG_OTP_RECOVERY_LEN 16            /* base32 characters of a recovery code (80 bits) */
 
 /* One user's token and counters: the content of STORE/USER, opened. */
