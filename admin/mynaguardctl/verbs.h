@@ -20,5 +20,7 @@ int ctl_audit(struct mg_cli *cli, int argc, char **argv);
 int ctl_devices(struct mg_cli *cli, int argc, char **argv);
 /* otp.c: init | enroll | list | status | unlock | reset | resync | recovery | remove. */
 int ctl_otp(struct mg_cli *cli, int argc, char **argv);
+/* inspect.c: the self-inspection report (lib/inspect.c). */
+int ctl_inspect(struct mg_cli *cli, int argc, char **argv);
 
 #endif
