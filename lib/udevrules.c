@@ -1,9 +1,8 @@
 /* The generated udev rules file (udevrules.h).
  *
- * Each policy rule becomes one or more rule lines with the same action: the
- * udev language has no "or" across keys, so "one-of" classes and class
- * names that stand for several triplets are spelled out, one line each.
- * Conditions udev cannot check are dropped, which widens the line to a
+ * Each policy rule becomes one rule line, after at most two guard lines;
+ * "one-of" classes and class names that stand for several triplets become
+ * udev's '|' alternatives.  Conditions udev cannot check are dropped, which widens the line to a
  * superset of the devices the rule matches; such a line only ever leaves
  * the device unauthorized ("wait"), never authorizes it, so widening is
  * safe: the agent decides those devices exactly. */
@@ -18,9 +17,6 @@
 #include "mynaguard/file.h"
 #include "mynaguard/udevrules.h"
 #include "mynaguard/util.h"
-
-#define CROSS_MAX 64     /* lines one rule may expand to before all-of is dropped */
-#define PATTERN_LEN 16   /* "*:e001??:*" */
 
 enum action { ACT_ALLOW, ACT_BLOCK, ACT_WAIT };
 
@@ -64,7 +60,7 @@ static void emit(struct out *o, const char *fmt, ...)
 }
 
 /* A class pattern as a glob over MYNAGUARD_CLASSES (":ccsspp:ccsspp:"). */
-static void pattern_glob(const struct mg_class_pattern *p, char out[PATTERN_LEN])
+static void pattern_glob(struct out *o, const struct mg_class_pattern *p)
 {
 	char sub[3] = "??", proto[3] = "??";
 
@@ -72,22 +68,37 @@ static void pattern_glob(const struct mg_class_pattern *p, char out[PATTERN_LEN]
 		snprintf(sub, sizeof(sub), "%02x", p->sub);
 	if (!p->any_proto)
 		snprintf(proto, sizeof(proto), "%02x", p->proto);
-	snprintf(out, PATTERN_LEN, "*:%02x%s%s:*", p->cls, sub, proto);
+	emit(o, "*:%02x%s%s:*", p->cls, sub, proto);
 }
 
-/* A term's patterns for a positive condition.  "MTP by interface string"
- * becomes "any vendor-specific interface": udev cannot read the string. */
-static size_t term_globs(const struct mg_class_term *t, char globs[][PATTERN_LEN], bool *exact)
+/* One condition over the patterns of terms, alternated with '|'.  In a
+ * positive condition the "MTP by interface string" pattern becomes "any
+ * vendor-specific interface", a superset, since udev cannot read the
+ * string; in a negative one it is left out, which negates less, again a
+ * superset. */
+static void class_condition(struct out *o, const struct mg_class_term *terms, size_t n, bool negative,
+                            bool *exact)
 {
-	for (size_t k = 0; k < t->n; k++) {
-		pattern_glob(&t->pat[k], globs[k]);
-		if (t->pat[k].vendor_mtp)
-			*exact = false;
-	}
-	return t->n;
+	bool first = true;
+
+	for (size_t t = 0; t < n; t++)
+		for (size_t k = 0; k < terms[t].n; k++) {
+			struct mg_class_pattern p = terms[t].pat[k];
+
+			if (p.vendor_mtp) {
+				*exact = false;
+				if (negative)
+					continue;
+			}
+			emit(o, first ? "ENV{MYNAGUARD_CLASSES}%s\"" : "|", negative ? "!=" : "==");
+			pattern_glob(o, &p);
+			first = false;
+		}
+	if (!first)
+		emit(o, "\", ");
 }
 
-/* Safe to put between quotes in a rule, and free of glob characters that
+/* Safe to put between quotes in a rule, and free of the characters that
  * would turn a literal into a pattern. */
 static bool udev_literal(const char *s, const char *extra)
 {
@@ -98,11 +109,10 @@ static bool udev_literal(const char *s, const char *extra)
 	return true;
 }
 
-/* The conditions of r that are the same on every line it expands to. */
-static void base_conditions(struct out *o, const struct mg_rule *r, bool *exact)
+/* The conditions of r that udev can check; *exact says whether they are
+ * all of them. */
+static void conditions(struct out *o, const struct mg_rule *r, bool *exact)
 {
-	char g[MG_CLASS_PATTERNS_MAX][PATTERN_LEN];
-
 	if (r->vendor[0])
 		emit(o, "ATTR{idVendor}==\"%s\", ", r->vendor);
 	if (r->product[0])
@@ -116,56 +126,37 @@ static void base_conditions(struct out *o, const struct mg_rule *r, bool *exact)
 	else if (r->port)
 		*exact = false;
 	if (r->connect != MG_USB_CONNECT_UNKNOWN)
-		emit(o, "ATTR{removable}==\"%s\", ",
-		     r->connect == MG_USB_CONNECT_HOTPLUG ? "removable" : "fixed");
+		emit(o, "ATTR{removable}==\"%s\", ", r->connect == MG_USB_CONNECT_HOTPLUG ? "removable" : "fixed");
 	if (r->has_hash || r->has_parent_hash || r->n_ifaces || r->target == MG_TARGET_READ_ONLY)
 		*exact = false;
-	/* none-of: leaving out the MTP-string pattern negates less, a superset. */
+	class_condition(o, r->one_of.terms, r->one_of.n, false, exact);
+	for (size_t k = 0; k < r->all_of.n; k++)
+		class_condition(o, &r->all_of.terms[k], 1, false, exact);
 	for (size_t k = 0; k < r->none_of.n; k++)
-		for (size_t p = 0; p < r->none_of.terms[k].n; p++) {
-			if (r->none_of.terms[k].pat[p].vendor_mtp) {
-				*exact = false;
-				continue;
-			}
-			pattern_glob(&r->none_of.terms[k].pat[p], g[0]);
-			emit(o, "ENV{MYNAGUARD_CLASSES}!=\"%s\", ", g[0]);
-		}
+		class_condition(o, &r->none_of.terms[k], 1, true, exact);
 }
 
 static void emit_action(struct out *o, enum action a, const char *id)
 {
-	switch (a) {
-	case ACT_ALLOW:
-		emit(o, "ATTR{authorized}=\"1\", ENV{MYNAGUARD}=\"allow\", ENV{MYNAGUARD_RULE}=\"%s\", "
-		     "GOTO=\"mynaguard_end\"\n", id);
-		break;
-	case ACT_BLOCK:
-		emit(o, "ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"block\", ENV{MYNAGUARD_RULE}=\"%s\", "
-		     "GOTO=\"mynaguard_end\"\n", id);
-		break;
-	case ACT_WAIT:
-		emit(o, "ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"wait\", ENV{MYNAGUARD_RULE}=\"%s\", "
-		     "GOTO=\"mynaguard_end\"\n", id);
-		break;
-	}
+	static const char *const names[] = {[ACT_ALLOW] = "allow", [ACT_BLOCK] = "block", [ACT_WAIT] = "wait"};
+
+	emit(o, "ATTR{authorized}=\"%s\", ENV{MYNAGUARD}=\"%s\", ENV{MYNAGUARD_RULE}=\"%s\", GOTO=\"mynaguard_end\"\n",
+	     a == ACT_ALLOW ? "1" : "0", names[a], id);
 }
 
-/* The device classes that make a composite with HID a BadUSB suspect:
- * storage, network, phones (06, any vendor-specific), wireless. */
-static const char *const composite_globs[] = {
-	"*:08????:*", "*:02????:*", "*:0a????:*", "*:e0????:*", "*:ef04??:*", "*:06????:*", "*:ff????:*",
-};
+/* What makes a composite with HID a BadUSB suspect: storage, network,
+ * phones (06, and vendor-specific for MTP), wireless. */
+#define COMPOSITE_PARTNERS "*:08????:*|*:02????:*|*:0a????:*|*:e0????:*|*:ef04??:*|*:06????:*|*:ff????:*"
 
-/* Lines that come before an allow line and catch what the guards refuse. */
+/* Lines before an allow line that catch what the guards refuse. */
 static void guard_lines(struct out *o, const struct mg_device_policy *p, const char *cond, bool names_identity,
                         bool names_model)
 {
-	if (p->composite_block && !names_identity)
-		for (size_t k = 0; k < MG_ARRAY_SIZE(composite_globs); k++) {
-			emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ENV{MYNAGUARD_CLASSES}==\"%s\", ",
-			     cond, composite_globs[k]);
-			emit_action(o, ACT_BLOCK, "composite-storage-hid");
-		}
+	if (p->composite_block && !names_identity) {
+		emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ENV{MYNAGUARD_CLASSES}==\"" COMPOSITE_PARTNERS "\", ",
+		     cond);
+		emit_action(o, ACT_BLOCK, "composite-storage-hid");
+	}
 	if (p->hold_new_hid && !names_model) {
 		emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ", cond);
 		emit_action(o, ACT_WAIT, "new-keyboard");
@@ -177,56 +168,27 @@ static bool is_exact_hex(const char *s)
 	return strlen(s) == 4 && strspn(s, "0123456789abcdef") == 4;
 }
 
-/* Expands one-of x all-of into lines over the base conditions. */
 static void rule_lines(struct out *o, const struct mg_device_policy *p, const struct mg_rule *r)
 {
-	char one[MG_CLASS_PATTERNS_MAX * 64][PATTERN_LEN];
-	char all[16][MG_CLASS_PATTERNS_MAX][PATTERN_LEN];
-	size_t n_all[16] = {0}, n_one = 0, combos = 1, n_terms = r->all_of.n;
-	struct out base = {0};
+	struct out cond = {0};
 	bool exact = true, identity = r->has_hash || r->serial;
 	bool model = identity || (is_exact_hex(r->vendor) && is_exact_hex(r->product));
 	enum action act;
 
-	base_conditions(&base, r, &exact);
-	for (size_t k = 0; k < r->one_of.n && n_one + MG_CLASS_PATTERNS_MAX <= MG_ARRAY_SIZE(one); k++)
-		n_one += term_globs(&r->one_of.terms[k], one + n_one, &exact);
-	if (n_terms > MG_ARRAY_SIZE(all))
-		n_terms = 0, exact = false;
-	for (size_t k = 0; k < n_terms; k++) {
-		n_all[k] = term_globs(&r->all_of.terms[k], all[k], &exact);
-		combos *= n_all[k];
-		if (combos * (n_one ? n_one : 1) > CROSS_MAX) {
-			n_terms = 0, exact = false;
-			break;
-		}
+	emit(&cond, "%s", "");
+	conditions(&cond, r, &exact);
+	if (cond.err) {
+		o->err = cond.err;
+		return;
 	}
 	act = !exact ? ACT_WAIT : r->target == MG_TARGET_ALLOW ? ACT_ALLOW : ACT_BLOCK;
 	emit(o, "\n# rules[%zu] \"%s\": %s%s\n", r->position, r->id, mg_target_name(r->target),
-	     exact ? "" : " (decided by the agent: udev cannot check all of it)");
-	for (size_t oi = 0; oi < (n_one ? n_one : 1); oi++)
-		for (size_t c = 0; c < (n_terms ? combos : 1); c++) {
-			struct out cond = {0};
-			size_t rest = c;
-
-			emit(&cond, "%s", base.p ? base.p : "");
-			if (n_one)
-				emit(&cond, "ENV{MYNAGUARD_CLASSES}==\"%s\", ", one[oi]);
-			for (size_t k = 0; k < n_terms; k++) {
-				emit(&cond, "ENV{MYNAGUARD_CLASSES}==\"%s\", ", all[k][rest % n_all[k]]);
-				rest /= n_all[k];
-			}
-			if (cond.err)
-				o->err = cond.err;
-			if (act == ACT_ALLOW)
-				guard_lines(o, p, cond.p ? cond.p : "", identity, model);
-			emit(o, "%s", cond.p ? cond.p : "");
-			emit_action(o, act, r->id);
-			free(cond.p);
-		}
-	if (base.err)
-		o->err = base.err;
-	free(base.p);
+	     exact ? "" : " (the agent decides: udev cannot check all of it)");
+	if (act == ACT_ALLOW)
+		guard_lines(o, p, cond.p, identity, model);
+	emit(o, "%s", cond.p);
+	emit_action(o, act, r->id);
+	free(cond.p);
 }
 
 static void default_lines(struct out *o, const struct mg_device_policy *p)

@@ -150,18 +150,19 @@ static enum mg_usb_connect read_connect(int sysfd, const char *devpath)
 {
 	char v[32];
 
-	/* The port's firmware connect type is the better source; the device's
-	 * `removable` is the kernel's summary of it for older kernels. */
-	if (read_attr(sysfd, devpath, "port/connect_type", v, sizeof(v)) == 0) {
-		if (strcmp(v, "hotplug") == 0)
-			return MG_USB_CONNECT_HOTPLUG;
-		if (strcmp(v, "hardwired") == 0 || strcmp(v, "not used") == 0)
-			return MG_USB_CONNECT_HARDWIRED;
-	}
+	/* `removable` is the kernel's reading of the port's firmware connect
+	 * type, and what the generated udev rules test, so both layers agree;
+	 * the port's connect_type is the fallback. */
 	if (read_attr(sysfd, devpath, "removable", v, sizeof(v)) == 0) {
 		if (strcmp(v, "removable") == 0)
 			return MG_USB_CONNECT_HOTPLUG;
 		if (strcmp(v, "fixed") == 0)
+			return MG_USB_CONNECT_HARDWIRED;
+	}
+	if (read_attr(sysfd, devpath, "port/connect_type", v, sizeof(v)) == 0) {
+		if (strcmp(v, "hotplug") == 0)
+			return MG_USB_CONNECT_HOTPLUG;
+		if (strcmp(v, "hardwired") == 0 || strcmp(v, "not used") == 0)
 			return MG_USB_CONNECT_HARDWIRED;
 	}
 	mg_error_clear();

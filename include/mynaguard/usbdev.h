@@ -97,7 +97,8 @@ struct mg_usbdev {
 	char product_name[MG_USB_STRING_MAX]; /* sysfs `product`, "" when absent */
 	char serial[MG_USB_STRING_MAX];    /* sysfs `serial`, "" when absent */
 	char speed[8];                     /* sysfs `speed` in Mb/s: "1.5", "480", "5000" */
-	enum mg_usb_connect connect;       /* from the parent port's connect_type */
+	enum mg_usb_connect connect;       /* sysfs `removable` (the kernel's reading of the
+	                                      port's connect_type), else port/connect_type */
 	bool root_hub;                     /* a host controller's root hub (usbN) */
 	bool authorized;                   /* sysfs `authorized` is 1 now */
 	size_t n_interfaces;               /* entries used in interfaces[] */
