@@ -1,6 +1,6 @@
 /* mynaguardctl inspect: the self-inspection report (lib/inspect.c), for an
- * auditor in Japanese or English by the locale (LC_MESSAGES "ja*": a small
- * table here, since only the titles and verdicts are words; the facts
+ * auditor in Japanese or English by the locale (LC_ALL, LC_MESSAGES or LANG
+ * "ja*": a small table here, since only the titles and verdicts are words; the facts
  * are names, numbers and the library's messages), and as JSON for fleet
  * tooling.  Exit 0 when every control is in force, 1 when any is off.
  *
@@ -8,8 +8,8 @@
  *                        [--runtime-dir DIR] [--otp-store DIR] [--hostkey FILE]
  */
 #include <getopt.h>
-#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mynaguard/error.h"
@@ -46,10 +46,24 @@ static const char *title(const char *id, bool ja)
 	return id;
 }
 
+/* Japanese when the environment asks for it, in POSIX's order of
+ * precedence, whether or not a ja_JP locale is generated on the machine. */
+static bool japanese(void)
+{
+	static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+
+	for (size_t i = 0; i < MG_ARRAY_SIZE(vars); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return strncmp(v, "ja", 2) == 0;
+	}
+	return false;
+}
+
 static void print_report(const struct mg_inspect_report *rep)
 {
-	const char *lc = setlocale(LC_MESSAGES, NULL);
-	bool ja = lc && strncmp(lc, "ja", 2) == 0;
+	bool ja = japanese();
 	char now[MG_TIME_LEN];
 	size_t off = 0;
 
