@@ -705,6 +705,9 @@ static int rotate(struct writer *w)
 		return mg_fail_errno(errno, "%s/%s: rotate to %s", w->j->dir, LOG_NAME, name);
 	if (fsync(w->dirfd) < 0)
 		return mg_fail_errno(errno, "%s: fsync", w->j->dir);
+	/* Temp files of audit.head left by killed writers; safe only under the
+	 * lock, and rare enough to do here. */
+	mg_file_sweep_temps(w->dirfd);
 	close(w->logfd);
 	return open_log(w, &size);
 }
@@ -717,10 +720,13 @@ static int writer_begin(struct mg_journal *j, struct writer *w)
 	*w = (struct writer){.j = j, .dirfd = -1, .lockfd = -1, .logfd = -1, .alerts = json_array()};
 	if (!w->alerts)
 		return mg_fail(ENOMEM, "out of memory");
-	r = mg_dir_ensure(j->dir, 0700);
-	if (r < 0)
-		return r;
 	w->dirfd = mg_dir_open(j->dir);
+	if (w->dirfd == -ENOENT) {
+		r = mg_dir_ensure(j->dir, 0700);
+		if (r < 0)
+			return r;
+		w->dirfd = mg_dir_open(j->dir);
+	}
 	if (w->dirfd < 0)
 		return w->dirfd;
 	w->lockfd = mg_file_lock_at(w->dirfd, j->dir, LOCK_NAME, true, LOCK_TIMEOUT_MS);

@@ -324,11 +324,14 @@ Test(journal, rotation_keeps_the_chain_across_files)
 	struct mg_journal_report rep;
 
 	setenv("MYNAGUARD_AUDIT_ROTATE_BYTES", "1000", 1);
-	append_n(20);
+	append_n(1);
+	spit(".audit.head.tmp-0123abcd", "left by a killed writer");
+	append_n(19);
 	cr_assert_eq(mg_journal_verify(dir, &rep), 0, "%s", mg_error());
 	cr_assert_eq(rep.records, 20);
 	cr_assert_gt(rep.files, 3, "%llu files", (unsigned long long)rep.files);
 	cr_assert_eq(access(path("audit-00000000000000000001.log"), F_OK), 0);
+	cr_assert_neq(access(path(".audit.head.tmp-0123abcd"), F_OK), 0, "temp file not swept");
 }
 
 Test(journal, a_removed_rotated_file_is_noticed)
