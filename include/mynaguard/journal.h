@@ -2,7 +2,8 @@
  *
  * One JSON object per line, appended to DIR/audit.log and rotated to
  * DIR/audit-SEQ.log (SEQ: the first record's number, 20 digits) when it
- * grows past a size.  Each record is chained to the one before:
+ * grows past 8 MiB (MYNAGUARD_AUDIT_ROTATE_BYTES, read with secure_getenv,
+ * sets another size for tests).  Each record is chained to the one before:
  *
  *   {"seq":42,"time":"2026-12-06T05:00:00Z","host":"t-0012",
  *    "component":"agent","event":"device.decision","decision":"block",
@@ -12,8 +13,11 @@
  * "hash" covers every byte of the line before ',"hash"'.  DIR/audit.head
  * holds the last seq and hash, so cutting records off the end is noticed.
  * Appends from every process (agent, mynaguardctl, the PAM module) are
- * serialised by an flock on DIR/audit.lock.  The full format is in
- * docs/audit.md.
+ * serialised by an flock on DIR/audit.lock; under it a writer takes the
+ * end of the chain from the log itself (audit.head is only a lower bound),
+ * cuts off a record torn by a killed writer, and records any damage it
+ * finds as a "journal.repaired" alert before going on.  The full format
+ * is in docs/audit.md.
  *
  * No record ever holds a secret, an OTP or clipboard content: callers put
  * identities and counts in subject and detail, nothing else. */
