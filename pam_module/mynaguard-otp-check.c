@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	struct paths p = {0};
 	struct passwd *pw;
 	char user[MG_OTP_USER_MAX + 1];
-	bool trailing;
+	bool trailing, trusted_paths;
 	int r;
 
 	environ = empty;
@@ -171,6 +171,8 @@ int main(int argc, char **argv)
 		r = mg_fail(EPERM, "not running as root (the helper must be setuid root)");
 	if (r == 0)
 		r = paths_load(&p);
+	/* Only paths from a trusted configuration receive an audit record. */
+	trusted_paths = r == 0;
 	if (r == 0)
 		r = read_input(input);
 	if (r == 0)
@@ -178,9 +180,9 @@ int main(int argc, char **argv)
 	sodium_memzero(input, sizeof(input));
 	if (r < 0) {
 		syslog(LOG_ERR, "user %s: denied, the code could not be checked: %s", user, mg_error());
-		if (geteuid() == 0 && p.statedir[0])
-			mg_otp_audit(p.statedir, user, "mynaguard-otp-check", &res, r);
 		fprintf(stderr, "mynaguard-otp-check: %s\n", mg_error());
+		if (trusted_paths)
+			mg_otp_audit(p.statedir, user, "mynaguard-otp-check", &res, r);
 		return MG_OTP_CHECK_ERROR;
 	}
 	syslog(res.verdict == MG_OTP_ACCEPT ? LOG_INFO : LOG_NOTICE, "user %s: %s (failures %llu)",
