@@ -405,6 +405,21 @@ Test(journal, a_lagging_head_is_a_crash_window_not_tampering)
 	cr_assert(strstr(slurp("audit.head"), "\"seq\":4"));
 }
 
+/* Killed right after renaming audit.log away: there is no audit.log, and
+ * the chain goes on from the newest closed file. */
+Test(journal, a_crash_right_after_rotation_loses_nothing)
+{
+	char from[256];
+
+	append_n(3);
+	strcpy(from, path("audit.log"));
+	cr_assert_eq(rename(from, path("audit-00000000000000000001.log")), 0);
+	expect_intact(3);
+	append_n(1);
+	expect_intact(4);
+	cr_assert(strncmp(slurp("audit.log"), "{\"seq\":4,", 9) == 0);
+}
+
 /* Killed mid-line: verify says so; the next writer cuts the torn record
  * off, says it did, and the chain goes on. */
 Test(journal, a_torn_last_line_is_reported_then_repaired)
