@@ -3,7 +3,9 @@
  * the exit status is the contract:
  *   0  applied, unchanged, or not modified (304)
  *   1  the pointer or bundle was refused; the last-known-good stays
- *   2  the repository could not be reached or read, or a usage error */
+ *   2  the repository could not be reached or read, or a usage error
+ * After a new bundle is applied, the agent (if it runs) is told to reload. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,9 @@
 #include <jansson.h>
 
 #include "mynaguard/config.h"
+#include "mynaguard/control.h"
 #include "mynaguard/error.h"
+#include "mynaguard/json.h"
 #include "mynaguard/pull.h"
 #include "mynaguard/util.h"
 #include "verbs.h"
@@ -53,6 +57,17 @@ static void print_text(const struct mg_pull_report *rep)
 	}
 }
 
+/* Best effort, as after `policy apply`: with no agent running there is
+ * nobody to tell, and the agent reads the policy in force when it starts. */
+static void tell_agent(const struct mg_cli *cli, const struct mg_config *cfg)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	int r = mg_control_call(cfg->runtime_dir, "reload", NULL, &reply);
+
+	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
+		fprintf(stderr, "%s: the agent was not told to reload: %s\n", cli->prog, mg_error());
+}
+
 static int exit_status(const struct mg_pull_report *rep, int r)
 {
 	if (r == 0)
@@ -88,6 +103,8 @@ int ctl_policy_pull(struct mg_cli *cli, int argc, char **argv)
 	};
 	r = mg_pull(&req, &rep);
 	status = exit_status(&rep, r);
+	if (rep.outcome == MG_PULL_APPLIED)
+		tell_agent(cli, &cfg);
 	if (rep.state_warning[0])
 		fprintf(stderr, "%s: warning: %s\n", cli->prog, rep.state_warning);
 	if (cli->json)
