@@ -216,6 +216,15 @@ static int inforce_read(struct current *c, const char *dir)
 	return 0;
 }
 
+/* terminal.json does not yet account for the valid bundle in force: an
+ * apply was interrupted between its two writes. */
+static bool floors_lag(const struct current *c)
+{
+	return c->bundle_valid && !(c->st.has_bundle && sodium_memcmp(c->st.bundle_hash,
+	                                                              c->bundle_hash,
+	                                                              MG_BUNDLE_HASH_BYTES) == 0);
+}
+
 /* The floors in force: terminal.json, unless it does not yet account for
  * the bundle in force (a crash between the two writes), in which case that
  * bundle's version and issued time count too. */
@@ -223,10 +232,7 @@ static void floors(struct current *c)
 {
 	c->policy_floor = c->st.policy_floor;
 	c->clock_floor = c->st.clock_floor;
-	if (!c->bundle_valid)
-		return;
-	if (c->st.has_bundle && sodium_memcmp(c->st.bundle_hash, c->bundle_hash,
-	                                      MG_BUNDLE_HASH_BYTES) == 0)
+	if (!floors_lag(c))
 		return;
 	if (c->b.hdr.version > c->policy_floor)
 		c->policy_floor = c->b.hdr.version;
@@ -272,6 +278,16 @@ static void audit(const struct mg_terminal_ctx *ctx, const char *event, const ch
 	if (dir)
 		mg_audit(dir, ctx->component, &rec);
 	mg_fail(EIO, "%s", saved);
+}
+
+static void audit_applied(const struct mg_terminal_ctx *ctx, const char *origin,
+                          uint64_t version, uint64_t previous, const char *note)
+{
+	char subject[512];
+
+	snprintf(subject, sizeof(subject), "%s version %llu (was %llu)%s", origin,
+	         (unsigned long long)version, (unsigned long long)previous, note);
+	audit(ctx, "policy.applied", "applied", subject, NULL);
 }
 
 static int reject(const struct mg_terminal_ctx *ctx, const char *event, const char *origin,
@@ -353,6 +369,9 @@ static int apply_locked(const struct mg_terminal_ctx *ctx, struct current *c,
 		r = mg_file_replace_at(c->dirfd, ctx->state_dir, BUNDLE_FILE, buf, len, 0644);
 		if (r < 0)
 			return r;
+		/* Recorded before the floors are written: a kill in between is
+		 * then seen (and recorded) by the next update, never lost. */
+		audit_applied(ctx, origin, nb.hdr.version, res->previous, "");
 	}
 	st.policy_floor = nb.hdr.version > c->policy_floor ? nb.hdr.version : c->policy_floor;
 	st.clock_floor = nb.hdr.issued > c->clock_floor ? nb.hdr.issued : c->clock_floor;
@@ -376,7 +395,6 @@ int mg_terminal_apply(const struct mg_terminal_ctx *ctx, const uint8_t *buf, siz
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	struct current c = {.dirfd = -1};
-	char subject[512];
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -389,16 +407,14 @@ int mg_terminal_apply(const struct mg_terminal_ctx *ctx, const uint8_t *buf, siz
 		return reject(ctx, "policy.rejected", origin, lockfd);
 	mg_file_sweep_temps(dirfd);
 	r = current_read(&c, ctx->state_dir, true);
+	if (r == 0 && floors_lag(&c))
+		audit_applied(ctx, BUNDLE_FILE, c.b.hdr.version, c.st.policy_floor,
+		              " (completed after an interrupted apply)");
 	if (r == 0)
 		r = apply_locked(ctx, &c, buf, len, origin, res);
 	current_free(&c);
 	if (r < 0)
 		return reject(ctx, "policy.rejected", origin, r);
-	if (res->outcome == MG_APPLY_APPLIED) {
-		snprintf(subject, sizeof(subject), "%s version %llu (was %llu)", origin,
-		         (unsigned long long)res->version, (unsigned long long)res->previous);
-		audit(ctx, "policy.applied", "applied", subject, NULL);
-	}
 	return 0;
 }
 

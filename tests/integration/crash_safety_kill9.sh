@@ -59,4 +59,9 @@ leftover=$(find "$S" -maxdepth 1 -name ".*.tmp-*" | wc -l)
 ok "a complete apply afterwards leaves no temp file"
 expect_exit 0 mynaguardctl --state-dir "$S" audit verify
 ok "the audit journal verifies: $(cat "$T/out")"
+# Every bundle that came into force has a record: its own, or one written by
+# the next update that found the floors lagging behind it.
+applied=$(cat "$S"/audit/audit*.log | grep -c '"event":"policy.applied"')
+((applied >= new + 3)) || fail "$applied policy.applied records for $((new + 3)) bundles put in force"
+ok "$applied policy.applied records for $((new + 3)) bundles put in force"
 echo "crash_safety_kill9: old=$old new=$new of $rounds"
