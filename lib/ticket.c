@@ -337,9 +337,11 @@ int mg_ticket_apply(const char *state_dir, const char *text, struct mg_ticket *o
 	if (r == 0) r = mg_ticket_now(state_dir, &now);
 	if (r < 0)
 		return r;
+	memset(out, 0, sizeof(*out));
 	r = mg_ticket_verify(text, &kr, mg_hostname(), now, out);
 	if (r < 0) {
-		if (mg_ticket_decode(text, out) == 0)
+		/* What is not even a ticket has nothing to name in a record. */
+		if (out->id[0])
 			audit_apply(state_dir, out, "rejected", mg_error());
 		return r;
 	}

@@ -18,6 +18,9 @@ static const struct mg_verb verbs[] = {
 	{"cosign", admin_cosign, "cosign --key K.key [--passphrase-file F] BUNDLE|KEYRING"},
 	{"verify", admin_verify, "verify --keyring KEYRING [--target GROUP] BUNDLE"},
 	{"inspect", admin_inspect, "inspect BUNDLE|KEYRING|KEY.pub"},
+	{"ticket", admin_ticket,
+	 "ticket --key K.key [--passphrase-file F] --host HOST (--serial S | --hash H)\n"
+	 "       --mode allow|read-only (--expires 2027-01-31T09:00:00Z | --hours N) [--no-qr]"},
 	{0},
 };
 

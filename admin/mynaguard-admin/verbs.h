@@ -14,5 +14,7 @@ int admin_verify(struct mg_cli *cli, int argc, char **argv);
 int admin_inspect(struct mg_cli *cli, int argc, char **argv);
 /* publish.c (engineer fetch): lays a bundle out in a static repository. */
 int admin_publish(struct mg_cli *cli, int argc, char **argv);
+/* ticket.c: issue a temporary device exception (engineer devices). */
+int admin_ticket(struct mg_cli *cli, int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const struct mg_verb verbs[] = {
 	{"otp", ctl_otp, "otp init|list\notp enroll USER [--secret BASE32|-] [--algorithm A] [--digits N] [--period S]\n"
 	                 "otp status|unlock|reset|resync|recovery|remove USER"},
 	{"devices", ctl_devices, "devices [--json]\ndevices approve DEVICE"},
+	{"ticket", ctl_ticket, "ticket apply CODE...|-\nticket list [--json]"},
 	{"inspect", ctl_inspect, "inspect [--json] [--root DIR] [--sysfs-root DIR] [--runtime-dir DIR]\n"
 	                         "        [--otp-store DIR] [--hostkey FILE]"},
 	{0},

@@ -22,5 +22,7 @@ int ctl_devices(struct mg_cli *cli, int argc, char **argv);
 int ctl_otp(struct mg_cli *cli, int argc, char **argv);
 /* inspect.c: the self-inspection report (lib/inspect.c). */
 int ctl_inspect(struct mg_cli *cli, int argc, char **argv);
+/* ticket.c: apply | list, temporary device exceptions (engineer devices). */
+int ctl_ticket(struct mg_cli *cli, int argc, char **argv);
 
 #endif

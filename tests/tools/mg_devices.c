@@ -1,7 +1,8 @@
 /* Test driver for the device-control core, for the integration tests:
  *   mg_devices udev-rules POLICY.json          print the generated rules file
- *   mg_devices decide SYSROOT DEVPATH POLICY.json
- *                                              print "TARGET RULE" for a device
+ *   mg_devices decide SYSROOT DEVPATH POLICY.json [STATE]
+ *                                              print "TARGET RULE" for a device,
+ *                                              with the tickets stored in STATE
  *   mg_devices readonly NAME                   make /dev/NAME read-only (/sys, /dev)
  * It calls the library exactly as mynaguardd does; it is not installed. */
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include "mynaguard/error.h"
 #include "mynaguard/file.h"
 #include "mynaguard/policy.h"
+#include "mynaguard/ticket.h"
 #include "mynaguard/udevrules.h"
 #include "mynaguard/usbdev.h"
 #include "mynaguard/util.h"
@@ -40,9 +42,11 @@ static int udev_rules(const char *policy)
 	return r;
 }
 
-static int decide(const char *sysroot, const char *devpath, const char *policy)
+static int decide(const char *sysroot, const char *devpath, const char *policy, const char *state)
 {
 	_cleanup_policy_ struct mg_policy *p = NULL;
+	_cleanup_free_ struct mg_ticket *tickets = NULL;
+	size_t n = 0;
 	_cleanup_close_ int sysfd = -1;
 	struct mg_usbdev dev;
 	struct mg_decision d;
@@ -55,9 +59,11 @@ static int decide(const char *sysroot, const char *devpath, const char *policy)
 	if (sysfd < 0)
 		return mg_fail_errno(errno, "%s", sysroot);
 	r = mg_usbdev_read(sysfd, devpath, &dev);
+	if (r == 0 && state)
+		r = mg_ticket_load_all(state, &tickets, &n);
 	if (r < 0)
 		return r;
-	mg_rules_decide(&p->devices, &dev, NULL, 0, 0, &d);
+	mg_rules_decide(&p->devices, &dev, tickets, n, 0, &d);
 	printf("%s %s\n", mg_target_name(d.target), d.rule);
 	return 0;
 }
@@ -78,12 +84,12 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "udev-rules") == 0)
 		r = udev_rules(argv[2]);
-	else if (argc == 5 && strcmp(argv[1], "decide") == 0)
-		r = decide(argv[2], argv[3], argv[4]);
+	else if ((argc == 5 || argc == 6) && strcmp(argv[1], "decide") == 0)
+		r = decide(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 	else if (argc == 3 && strcmp(argv[1], "readonly") == 0)
 		r = readonly(argv[2]);
 	else {
-		fprintf(stderr, "usage: mg_devices udev-rules POLICY | decide SYSROOT DEVPATH POLICY | readonly NAME\n");
+		fprintf(stderr, "usage: mg_devices udev-rules POLICY | decide SYSROOT DEVPATH POLICY [STATE] | readonly NAME\n");
 		return 2;
 	}
 	if (r < 0) {
