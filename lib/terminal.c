@@ -379,12 +379,11 @@ static int apply_locked(const struct mg_terminal_ctx *ctx, struct current *c,
 	st.has_bundle = true;
 	memcpy(st.bundle_hash, hash, sizeof(hash));
 	/* Unchanged but with floors that lag (a crash after the bundle was
-	 * written): finish the job. */
-	if (!same || memcmp(&st, &c->st, sizeof(st)) != 0) {
-		r = state_write_at(c->dirfd, ctx->state_dir, &st);
-		if (r < 0)
-			return r;
-	}
+	 * written): finish the job.  If the write fails, the bundle is in
+	 * force all the same and the floors in force already count it (see
+	 * floors()), so this is not a rejection; the next update retries. */
+	if (!same || memcmp(&st, &c->st, sizeof(st)) != 0)
+		state_write_at(c->dirfd, ctx->state_dir, &st);
 	res->outcome = same ? MG_APPLY_UNCHANGED : MG_APPLY_APPLIED;
 	res->version = nb.hdr.version;
 	return 0;
