@@ -46,7 +46,8 @@ c=$(otp_code "$S" "$t"); used+=("$c")
 expect_exit 1 otp_login alice "$c" MYNAGUARD_FAKE_TIME=$t
 expect_grep "locked for 2 more minutes" "$T/out"
 ok "3 failures (policy max_failures 3) lock the account: the right code is refused"
-PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" LD_PRELOAD="$(otp_asan_preload)${LD_PRELOAD:+:}libpam_wrapper.so" \
+pre=$(otp_asan_preload)
+PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" LD_PRELOAD="${pre:+$pre:}libpam_wrapper.so" \
 	ASAN_OPTIONS=detect_leaks=0 MYNAGUARD_FAKE_TIME=$t pamtester otp alice acct_mgmt >"$T/out" 2>&1 && fail "account passed while locked"
 expect_grep "locked for 2 more minutes" "$T/out"
 ok "the account phase reports the lockout"
