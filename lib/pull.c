@@ -389,7 +389,6 @@ static int fetch_and_apply(struct poll *p, const struct mg_pointer *ptr)
 	}
 	/* mg_terminal_apply writes its own audit record either way. */
 	r = mg_terminal_apply(&p->ctx, res.body, res.len, p->bundle_url, &applied);
-	sodium_memzero(res.body, res.len);
 	mg_fetch_result_free(&res);
 	if (r < 0) {
 		p->rep->outcome = MG_PULL_REJECTED;

@@ -259,6 +259,20 @@ expect_exit 0 ctl policy pull "$HTTPS"
 expect_grep "not modified (304)" "$T/out"
 ok "an unchanged poll over https is a 304 too"
 
+# ---- pull.json and the poll lock ----------------------------------------------------
+printf '{"format":1,"etag":"\\r\\nX-Evil: 1"}' >state/pull.json
+expect_exit 0 ctl policy pull "$HTTPS"
+expect_grep "warning: .*pull.json.*starting afresh" "$T/err"
+expect_grep "unchanged: policy version 6" "$T/out"
+ok "a damaged pull.json costs one full fetch and a warning, never a poll"
+
+exec 9>state/pull.lock
+flock -n 9
+expect_exit 2 ctl policy pull "$HTTPS"
+expect_grep "another policy pull is running" "$T/err"
+exec 9>&-
+ok "a second poll while one runs exits 2 at once"
+
 # ---- air-gapped: the same repository on approved media -------------------------------
 policy 7 && sign b7 7
 mynaguard-admin publish --repo media b7 >/dev/null
