@@ -170,11 +170,17 @@ void guard_selection_changed(struct guard *g, struct selection *s, xcb_window_t 
 		return;
 	}
 	free(text.data);
+	/* Taking over with the copy's own timestamp fails when a newer copy
+	 * has claimed the selection since: that one is vetted next. */
+	if (v.verdict != MG_CLIP_PASS && guard_take(g, s, t, &v) < 0) {
+		mg_clip_vetting_free(&v);
+		return;
+	}
 	fprintf(stderr, "mynaguard-clipguard: %s: %s, %zu bytes, %zu found -> %s%s%s\n", s->name,
 	        content_names[content], text.len, v.total,
 	        v.verdict == MG_CLIP_PASS ? "left" : v.verdict == MG_CLIP_SERVE ? "served" : "taken",
 	        v.reason ? " for " : "", v.reason ? v.reason : "");
-	if (v.verdict != MG_CLIP_PASS && guard_take(g, s, t, &v) == 0 && v.reason)
+	if (v.reason)
 		report(g, s, &v);
 	mg_clip_vetting_free(&v);
 }

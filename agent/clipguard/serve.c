@@ -27,12 +27,12 @@ int guard_take(struct guard *g, struct selection *s, xcb_timestamp_t t, struct m
 	xcb_get_selection_owner_reply_t *r;
 	bool ours;
 
-	xcb_set_selection_owner(g->c, g->win, s->atom, XCB_CURRENT_TIME);
+	xcb_set_selection_owner(g->c, g->win, s->atom, t);
 	r = xcb_get_selection_owner_reply(g->c, xcb_get_selection_owner(g->c, s->atom), NULL);
 	ours = r && r->owner == g->win;
 	free(r);
 	if (!ours) {
-		fprintf(stderr, "mynaguard-clipguard: %s: could not take the selection over\n", s->name);
+		fprintf(stderr, "mynaguard-clipguard: %s: a newer copy came first\n", s->name);
 		return -EBUSY;
 	}
 	free(s->text);

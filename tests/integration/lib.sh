@@ -193,3 +193,38 @@ otp_login() {
 	env MG_LOCALEDIR="$MG_BUILD_DIR/locale" "$@" otp_pam_login once "$T/pam.d" otp "$user" "$input"
 }
 otp_audit_count() { grep -c "\"event\":\"$1\"" "$OTP_STATE"/audit/audit*.log; }
+
+# --- X11, for the clipboard guard (engineer clipboard) ---
+# wait_until WHAT CMD...: runs CMD every 0.1 s until it succeeds; fails after 20 s.
+wait_until() {
+	local what=$1 i; shift
+	for ((i = 0; i < 200; i++)); do "$@" && return 0; sleep 0.1; done
+	fail "timed out waiting for $what"
+}
+# start_xvfb: an Xvfb of our own on a display it picks itself; exports DISPLAY.
+start_xvfb() {
+	: >"$T/xvfb.display"
+	Xvfb -displayfd 3 -nolisten tcp -screen 0 640x480x24 3>"$T/xvfb.display" 2>"$T/xvfb.log" &
+	at_exit "kill $!"
+	wait_until "Xvfb" test -s "$T/xvfb.display"
+	export DISPLAY=:$(head -1 "$T/xvfb.display")
+}
+# guard_start ARGS...: (re)starts mynaguard-clipguard with ARGS, log in $T/guard.log.
+guard_start() {
+	[[ -z ${GUARD_PID:-} ]] || { kill "$GUARD_PID"; wait "$GUARD_PID" || true; }
+	: >"$T/guard.log"
+	mynaguard-clipguard "$@" 2>>"$T/guard.log" &
+	GUARD_PID=$!
+	at_exit "kill $GUARD_PID 2>/dev/null"
+	wait_until "the guard to start" grep -q guarding "$T/guard.log"
+}
+guard_decisions() { grep -c -- ' -> ' "$T/guard.log" || true; }
+guard_decided_after() { (($(guard_decisions) > $1)); }
+# clip_copy SELECTION TEXT [XCLIP]: copies with xclip, waits for the guard's decision.
+clip_copy() {
+	local before; before=$(guard_decisions)
+	printf '%s' "$2" | "${3:-xclip}" -selection "$1" -i
+	wait_until "the guard's decision" guard_decided_after "$before"
+}
+# clip_paste SELECTION [XCLIP]: pastes into stdout; fails when nothing is given.
+clip_paste() { "${2:-xclip}" -selection "$1" -o; }
