@@ -1013,6 +1013,7 @@ static int check_line(struct verifier *v, const char *line, size_t len)
 	}
 	v->rep->records++;
 	v->rep->last_seq = seq;
+	memcpy(v->rep->last_hash, hash, HASH_HEX + 1);
 	return 0;
 }
 
@@ -1180,4 +1181,43 @@ int mg_journal_read(const char *dir, size_t n, mg_journal_fn fn, void *userdata)
 	free(ring.lines);
 	file_list_free(&files);
 	return r;
+}
+
+/* What mg_journal_check_anchor looks for, and what it found. */
+struct anchor {
+	uint64_t seq;                  /* the anchor's seq */
+	char hash[HASH_HEX + 1];       /* the hash of that record in the journal, "" if absent */
+};
+
+static int find_anchor(const json_t *rec, const char *line, void *userdata)
+{
+	struct anchor *a = userdata;
+	const char *hash;
+
+	if (!rec || (uint64_t)json_integer_value(json_object_get(rec, "seq")) != a->seq)
+		return 0;
+	hash = json_string_value(json_object_get(rec, "hash"));
+	if (hash && is_hash_hex(hash))
+		memcpy(a->hash, hash, sizeof(a->hash));
+	return 1;
+}
+
+int mg_journal_check_anchor(const char *dir, uint64_t seq, const char *hash)
+{
+	struct anchor a = {.seq = seq};
+	int r;
+
+	if (!hash || !is_hash_hex(hash))
+		return mg_fail(EINVAL, "anchor: expected %d lower-case hex digits", HASH_HEX);
+	r = mg_journal_read(dir, 0, find_anchor, &a);
+	if (r < 0)
+		return r;
+	if (!a.hash[0])
+		return mg_fail(ENOENT, "anchor seq %llu: no such record in the journal",
+		               (unsigned long long)seq);
+	if (sodium_memcmp(a.hash, hash, HASH_HEX) != 0)
+		return mg_fail(EBADMSG, "anchor seq %llu: the journal has hash %.16s..., the anchor "
+		               "%.16s...: the journal was rewritten", (unsigned long long)seq, a.hash,
+		               hash);
+	return 0;
 }

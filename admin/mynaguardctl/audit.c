@@ -1,8 +1,12 @@
 /* mynaguardctl audit verify | show [--json] [-n N]: the audit journal in
  * STATE/audit (journal.h), for the officer doing the 自己点検.
- *   verify  0 intact, 1 broken (the first bad record named), 2 error
+ *   verify  0 intact, 1 broken (the first bad record named), 2 error;
+ *           prints an anchor (SEQ:HASH of the last record) to keep off the
+ *           terminal; --anchor checks one kept earlier, which a journal
+ *           rewritten since (by root, whole) no longer reproduces
  *   show    the last N records (default 20), one per line
  *   message-id  the syslog MESSAGE_ID of each event name, for collectors */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +18,8 @@
 #include "mynaguard/util.h"
 #include "verbs.h"
 
-static const char usage[] = "audit verify\naudit show [--json] [-n N]\naudit message-id EVENT...";
+static const char usage[] =
+	"audit verify [--anchor SEQ:HASH]...\naudit show [--json] [-n N]\naudit message-id EVENT...";
 
 /* How show prints: the options of one run. */
 struct show_options {
@@ -140,12 +145,55 @@ static int audit_show(struct mg_cli *cli, const char *dir, int argc, char **argv
 	return MG_EXIT_OK;
 }
 
+/* "SEQ:HASH" as verify prints it. */
+static int parse_anchor(const char *arg, uint64_t *seq, const char **hash)
+{
+	char *end;
+
+	errno = 0;
+	*seq = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end != ':' || arg[0] == '-')
+		return mg_fail(EINVAL, "--anchor: \"%s\" is not SEQ:HASH", arg);
+	*hash = end + 1;
+	return 0;
+}
+
+static int check_anchors(struct mg_cli *cli, const char *dir, char **anchors, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *hash = NULL;
+		uint64_t seq = 0;
+		int r = parse_anchor(anchors[i], &seq, &hash);
+
+		if (r == 0)
+			r = mg_journal_check_anchor(dir, seq, hash);
+		if (r == -EINVAL)
+			return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);
+		if (r < 0)
+			return mg_cli_fail(cli, MG_EXIT_NO, "audit journal BROKEN: %s", mg_error());
+	}
+	return MG_EXIT_OK;
+}
+
 static int audit_verify(struct mg_cli *cli, const char *dir, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"anchor", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	_cleanup_free_ char **anchors = calloc((size_t)argc, sizeof(*anchors));
 	struct mg_journal_report rep;
-	int r;
+	int c, n = 0, r;
 
-	if (argc != 1)
+	if (!anchors)
+		return mg_cli_fail(cli, MG_EXIT_USAGE, "out of memory");
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'a')
+			return mg_cli_usage(cli, "audit", usage);
+		anchors[n++] = optarg;
+	}
+	if (optind != argc)
 		return mg_cli_usage(cli, "audit", usage);
 	r = mg_journal_verify(dir, &rep);
 	if (r == -EBADMSG)
@@ -154,13 +202,20 @@ static int audit_verify(struct mg_cli *cli, const char *dir, int argc, char **ar
 		                   rep.records == 1 ? "" : "s");
 	if (r < 0)
 		return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);
-	if (rep.records == 0)
+	r = check_anchors(cli, dir, anchors, n);
+	if (r != MG_EXIT_OK)
+		return r;
+	if (rep.records == 0) {
 		printf("audit journal intact: no records yet (%s)\n", dir);
-	else
+	} else {
 		printf("audit journal intact: %llu records (seq 1..%llu) in %llu file%s, chain and "
 		       "audit.head agree (%s)\n", (unsigned long long)rep.records,
 		       (unsigned long long)rep.last_seq, (unsigned long long)rep.files,
 		       rep.files == 1 ? "" : "s", dir);
+		printf("anchor: %llu:%s\n", (unsigned long long)rep.last_seq, rep.last_hash);
+	}
+	for (int i = 0; i < n; i++)
+		printf("anchor %s: still in the journal, unchanged\n", anchors[i]);
 	return MG_EXIT_OK;
 }
 

@@ -5,7 +5,7 @@
 
 static const struct mg_verb verbs[] = {
 	{"scan", ctl_scan, "scan [--detectors kojin,hojin] [FILE|-]"},
-	{"audit", ctl_audit, "audit verify\naudit show [--json] [-n N]\naudit message-id EVENT..."},
+	{"audit", ctl_audit, "audit verify [--anchor SEQ:HASH]...\naudit show [--json] [-n N]\naudit message-id EVENT..."},
 	{"policy", ctl_policy, "policy apply BUNDLE\npolicy show [--json]\npolicy pull [--json] [URL]"},
 	{"keyring", ctl_keyring, "keyring pin KEYRING\nkeyring show\nkeyring update KEYRING2"},
 	{"status", ctl_status, "status"},

@@ -65,6 +65,8 @@ struct mg_journal_report {
 	uint64_t records;        /* records that verified */
 	uint64_t files;          /* files read */
 	uint64_t last_seq;       /* seq of the last good record (0 if none) */
+	char last_hash[65];      /* its hash in hex ("" if none): with last_seq, an
+	                            anchor to keep off the terminal and check later */
 };
 
 /* Checks every file in order: each line parses, seq increases by one,
@@ -72,6 +74,12 @@ struct mg_journal_report {
  * when intact, -EBADMSG with a message naming the first bad record
  * ("audit-…log line 17 (seq 4711): hash mismatch, record edited"). */
 int mg_journal_verify(const char *dir, struct mg_journal_report *rep);
+
+/* Checks that the record numbered seq is still in the journal with this
+ * hash (an anchor noted earlier, e.g. in a self-inspection report).
+ * 0 when it is, -EBADMSG when the journal no longer holds it as it was
+ * (rewritten), -ENOENT when there is no record seq. */
+int mg_journal_check_anchor(const char *dir, uint64_t seq, const char *hash);
 
 /* Calls fn for each of the last n records (every record when n is 0),
  * oldest first, as read: rec is the parsed object, or NULL for a line that

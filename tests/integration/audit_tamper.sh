@@ -61,3 +61,33 @@ broken "garbage appended" "audit.log line"
 expect_exit 2 mynaguardctl --state-dir "$T/nowhere" audit verify
 expect_grep "nowhere/audit" "$T/err"
 ok "no journal at all is an error, not a pass: $(cat "$T/err")"
+
+# Root can rewrite the whole chain consistently: verify alone passes (the
+# documented limit), but an anchor noted before the rewrite does not.
+expect_exit 0 mynaguardctl --state-dir "$state" audit verify
+anchor=$(sed -n 's/^anchor: //p' "$T/out")
+[[ $anchor == 12:* ]] || fail "no anchor printed: $(cat "$T/out")"
+python3 - "$journal" <<'PY'
+import glob, hashlib, json, os, sys
+d = sys.argv[1]
+files = sorted(glob.glob(d + "/audit-*.log")) + [d + "/audit.log"]
+prev = "0" * 64
+for f in files:
+    out = []
+    for line in open(f, encoding="utf-8"):
+        rec = json.loads(line)
+        rec.pop("hash")
+        rec["prev"] = prev
+        rec["subject"] = rec["subject"].replace("#3 ", "#3 (rewritten) ")
+        body = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))[:-1]
+        prev = hashlib.blake2b(body.encode(), digest_size=32).hexdigest()
+        out.append(body + ',"hash":"%s"}\n' % prev)
+    open(f, "w", encoding="utf-8").write("".join(out))
+open(d + "/audit.head", "w").write('{"seq":%d,"hash":"%s"}\n' % (rec["seq"], prev))
+PY
+grep -q "(rewritten)" "$journal"/audit-*.log || fail "the rewrite did not happen"
+expect_exit 0 mynaguardctl --state-dir "$state" audit verify
+ok "a whole-chain rewrite by root passes verify alone (the documented limit)"
+expect_exit 1 mynaguardctl --state-dir "$state" audit verify --anchor "$anchor"
+expect_grep "anchor seq 12: the journal has hash .*the journal was rewritten" "$T/err"
+ok "but not an anchor kept from before: $(cat "$T/err")"

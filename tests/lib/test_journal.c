@@ -569,6 +569,25 @@ Test(journal, an_overflowing_backlog_is_counted_in_journal_lost)
 	cr_assert(strstr(slurp("audit.log"), "\"lost\":44"), "%s", strstr(slurp("audit.log"), "lost"));
 }
 
+Test(journal, an_anchor_taken_by_verify_checks_later)
+{
+	struct mg_journal_report rep;
+	char *lines[8];
+
+	append_n(3);
+	cr_assert_eq(mg_journal_verify(dir, &rep), 0);
+	cr_assert_eq(strlen(rep.last_hash), 64);
+	append_n(2);
+	cr_assert_eq(mg_journal_check_anchor(dir, 3, rep.last_hash), 0, "%s", mg_error());
+	cr_assert_eq(mg_journal_check_anchor(dir, 2, rep.last_hash), -EBADMSG);
+	cr_assert(strstr(mg_error(), "anchor seq 2: the journal has hash"), "%s", mg_error());
+	cr_assert_eq(mg_journal_check_anchor(dir, 9, rep.last_hash), -ENOENT);
+	cr_assert_eq(mg_journal_check_anchor(dir, 3, "abc"), -EINVAL);
+	lines_of(slurp("audit.log"), lines, 8);
+	write_lines(lines, (int[]){0, 1}, 2);
+	cr_assert_eq(mg_journal_check_anchor(dir, 3, rep.last_hash), -ENOENT);
+}
+
 static int collect(const json_t *rec, const char *line, void *userdata)
 {
 	json_t *seen = userdata;
