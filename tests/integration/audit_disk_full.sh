@@ -24,7 +24,7 @@ sent=0
 send() {
 	echo "$*" >&3
 	sent=$((sent + 1))
-	for _ in $(seq 200); do
+	for _ in $(seq 1200); do   # a hang guard, not a timing
 		(( $(wc -l <"$T/replies") >= sent )) && return 0
 		sleep 0.05
 	done
