@@ -11,6 +11,7 @@
  * (another administrator's root key) are added later with `cosign`. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -37,13 +38,17 @@ struct keyring_args {
 	bool reset;
 };
 
-static int parse_threshold(const char *s, const char *what, uint64_t *out)
+/* A whole number in 1..max, nothing else. */
+static int parse_number(const char *s, const char *what, uint64_t max, uint64_t *out)
 {
 	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	unsigned long long v;
 
-	if (!*s || *end || s[0] == '-' || v < 1 || v > MG_KEYRING_MAX_KEYS)
-		return mg_fail(EINVAL, "%s: expected 1 to %d", what, MG_KEYRING_MAX_KEYS);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !*s || *end || s[0] == '-' || v < 1 || v > max)
+		return mg_fail(EINVAL, "%s: expected a whole number from 1 to %llu", what,
+		               (unsigned long long)max);
 	*out = v;
 	return 0;
 }
@@ -78,12 +83,11 @@ static int parse_args(int argc, char **argv, struct keyring_args *a)
 		case 'f': a->from = optarg; break;
 		case 'R': a->root_given = true; r = add_key(&a->kr.root, optarg, "--root"); break;
 		case 'P': a->policy_given = true; r = add_key(&a->kr.policy, optarg, "--policy"); break;
-		case 'T': r = parse_threshold(optarg, "--root-threshold", &a->kr.root.threshold); break;
-		case 't': r = parse_threshold(optarg, "--policy-threshold", &a->kr.policy.threshold); break;
-		case 'v':
-			if (sscanf(optarg, "%lu", &a->kr.version) != 1 || a->kr.version < 1)
-				r = mg_fail(EINVAL, "--version: expected a whole number from 1");
-			break;
+		case 'T': r = parse_number(optarg, "--root-threshold", MG_KEYRING_MAX_KEYS,
+		                           &a->kr.root.threshold); break;
+		case 't': r = parse_number(optarg, "--policy-threshold", MG_KEYRING_MAX_KEYS,
+		                           &a->kr.policy.threshold); break;
+		case 'v': r = parse_number(optarg, "--version", INT64_MAX, &a->kr.version); break;
 		case 's':
 			if (a->nsign == MG_ENVELOPE_MAX_SIGNATURES)
 				return mg_fail(E2BIG, "--sign: at most %d", MG_ENVELOPE_MAX_SIGNATURES);
