@@ -85,6 +85,14 @@ sed -i 's/^group = g1/group = nosuchgroup/' terminal.conf
 cut_off "a group the repository does not have (HTTP 404)" 30 "HTTP 404" "$NGINX_URL"
 sed -i 's/^group = nosuchgroup/group = g1/' terminal.conf
 
+# Redirects are not followed, wherever they point.
+printf 'server {\n\tlisten 443 ssl;\n\troot /srv/mynaguard/repository;\n\tlocation / { return 302 %s/g1/current; }\n}\n' \
+	"$NGINX_URL" >redirect.conf
+repo_url=$NGINX_URL
+start_nginx "$T/repo" "" "$T/redirect.conf"
+cut_off "a redirect to the real repository (not followed)" 30 "HTTP 302" "$NGINX_URL"
+NGINX_URL=$repo_url
+
 cut_off "an unsupported scheme" 30 "only https://, http:// and file://" "ftp://127.0.0.1/"
 
 # After all of it the real repository still works, and the failures count

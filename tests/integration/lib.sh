@@ -27,12 +27,14 @@ expect_grep() { grep -q -- "$1" "$2" || { cat "$2" >&2; fail "'$1' not in $2"; }
 # A TCP port nothing listens on now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_nginx ROOT [TLS_DIR]: Debian's nginx serving ROOT on 127.0.0.1 through
-# the shipped site (packaging/nginx/mynaguard-repository.conf), its paths and
-# listen line rewritten into a new $T/nginx.XXXX.  Plain http unless TLS_DIR
-# holds server.crt and server.key.  Sets NGINX_URL and NGINX_LOG (the access log).
+# start_nginx ROOT [TLS_DIR [SITE]]: Debian's nginx serving ROOT on 127.0.0.1
+# through the shipped site (packaging/nginx/mynaguard-repository.conf, or
+# SITE written in its shape), its paths and listen line rewritten into a new
+# $T/nginx.XXXX.  Plain http unless TLS_DIR holds server.crt and server.key.
+# Sets NGINX_URL and NGINX_LOG (the access log).
 start_nginx() {
-	local root=$1 tls=${2:-} dir port try pid listen
+	local root=$1 tls=${2:-} site=${3:-$MG_SOURCE_DIR/packaging/nginx/mynaguard-repository.conf}
+	local dir port try pid listen
 	dir=$(mktemp -d "$T/nginx.XXXX")
 	for try in 1 2 3 4 5; do
 		port=$(free_port)
@@ -41,7 +43,7 @@ start_nginx() {
 		    -e "s|/srv/mynaguard/repository|$root|" \
 		    -e "s|/var/log/nginx/mynaguard-repository.log|$dir/access.log|" \
 		    -e "s|/etc/mynaguard/repository/tls|$tls|" \
-		    "$MG_SOURCE_DIR/packaging/nginx/mynaguard-repository.conf" >"$dir/site.conf"
+		    "$site" >"$dir/site.conf"
 		[[ -n $tls ]] || sed -i '/^\tssl_/d' "$dir/site.conf"
 		cat >"$dir/nginx.conf" <<-CONF
 		$( ((EUID == 0)) && echo "user root;" )
@@ -192,7 +194,7 @@ otp_login() {
 	local user=$1 input=$2; shift 2
 	env MG_LOCALEDIR="$MG_BUILD_DIR/locale" "$@" otp_pam_login once "$T/pam.d" otp "$user" "$input"
 }
-otp_audit_count() { grep -c "\"event\":\"$1\"" "$OTP_STATE"/audit/audit*.log; }
+otp_audit_count() { cat "$OTP_STATE"/audit/audit*.log | grep -c "\"event\":\"$1\""; }
 
 # --- X11, for the clipboard guard (engineer clipboard) ---
 # wait_until WHAT CMD...: runs CMD every 0.1 s until it succeeds; fails after 20 s.

@@ -202,6 +202,16 @@ craft bad "$(header 3 "" 2)" '{"schema":1}' ext1.pem ext2.pem
 place 3 bad
 refused "unsupported format" "format"
 
+printf '{"format":1,"version":3,"path":"../../keyring","size":1,"blake2b":"%s"}\n' "$(printf 'ab%.0s' {1..64})" >repo/g1/.current.new
+touch -d "@$(($(stat -c %Y repo/g1/current) + 1))" repo/g1/.current.new
+mv repo/g1/.current.new repo/g1/current
+before=$(rejections)
+expect_exit 1 ctl policy pull "$URL"
+expect_grep 'current: \$.path: expected "bundles/3-abababababababab.bundle"' "$T/err"
+(($(rejections) == before + 1)) || fail "a bad pointer is not audited"
+cmp -s lkg state/bundle || fail "a bad pointer changed the last-known-good"
+ok "a malformed pointer (a path out of the repository) is refused before any bundle is fetched"
+
 # A pointer whose hash does not match the file behind it (a file swapped
 # under the pointer) is refused before the bundle is even parsed.
 place 3 good3
