@@ -59,7 +59,9 @@ void mg_fetch_request_limits(struct mg_fetch_request *req, const struct mg_fetch
  *   -ETIMEDOUT  the total timeout or the low-speed limit was hit
  *   -EPROTO     an HTTP status other than 200 and 304
  *   -EKEYREJECTED  the TLS certificate or the pinned key did not match
- *   -EINVAL     a bad URL, scheme or terminal id
+ *   -ECONNREFUSED  nothing listens there
+ *   -ENOENT     a file:// URL names no file
+ *   -EINVAL     a bad URL, scheme, credentials in the URL, or terminal id
  *   -EIO        anything else libcurl reports */
 int mg_fetch(const struct mg_fetch_request *req, struct mg_fetch_result *res);
 
