@@ -187,10 +187,23 @@ int mg_terminal_keyring_read(const char *state_dir, struct mg_keyring *kr, uint8
                              size_t *raw_len)
 {
 	_cleanup_close_ int dirfd = mg_dir_open(state_dir);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
 
 	if (dirfd < 0)
 		return dirfd;
-	return keyring_read_at(dirfd, state_dir, kr, raw, raw_len);
+	r = keyring_read_at(dirfd, state_dir, kr, &buf, &len);
+	if (r < 0)
+		return r;
+	if (!raw) {
+		/* The frame would point into freed bytes: leave no dangling view. */
+		memset(&kr->env, 0, sizeof(kr->env));
+		return 0;
+	}
+	*raw = MG_TAKE(buf);
+	*raw_len = len;
+	return 0;
 }
 
 /* ---- the bundle in force ---- */

@@ -108,7 +108,8 @@ int mg_terminal_keyring_update(const struct mg_terminal_ctx *ctx, const uint8_t 
                                size_t len, const char *origin, uint64_t *version, bool *changed);
 
 /* Reads the pinned keyring (verified against its own roots) and the state.
- * -ENOENT when no keyring is pinned. */
+ * -ENOENT when no keyring is pinned.  kr->env points into *raw; pass raw
+ * NULL when only the keys are wanted (kr->env is then cleared). */
 int mg_terminal_keyring_read(const char *state_dir, struct mg_keyring *kr, uint8_t **raw,
                              size_t *raw_len);
 int mg_terminal_state_read(const char *state_dir, struct mg_terminal_state *st);
