@@ -880,7 +880,7 @@ int mg_journal_append(struct mg_journal *j, const struct mg_audit *rec)
 	mirror_body(body);
 	enqueue(j, body);
 	syslog(LOG_AUTHPRIV | LOG_ALERT,
-	       "mynaguard audit journal failing (%s): %s; %zu records held in memory, %llu lost",
+	       "mynaguard audit journal failing (%s): %s; held in memory: %zu, lost: %llu",
 	       j->component, mg_error(), j->backlog_len, (unsigned long long)j->lost);
 	return mg_error_prefix(r, "audit journal failing");
 }
@@ -893,7 +893,7 @@ void mg_journal_close(struct mg_journal *j)
 		return;
 	if (j->backlog_len > 0 || j->lost > 0)
 		syslog(LOG_AUTHPRIV | LOG_ALERT,
-		       "mynaguard audit journal failing (%s): %zu records not journaled at close, %llu lost",
+		       "mynaguard audit journal failing (%s): at close, not journaled: %zu, lost: %llu",
 		       j->component, j->backlog_len, (unsigned long long)j->lost);
 	for (size_t i = 0; i < j->backlog_len; i++)
 		json_decref(j->backlog[i]);
