@@ -510,9 +510,13 @@ static int repair_tail(struct writer *w, off_t *size)
 	_cleanup_free_ char *buf = NULL;
 	off_t keep;
 	ssize_t n;
-	char *nl;
+	char *nl, last;
 
 	if (*size == 0)
+		return 0;
+	if (pread(w->logfd, &last, 1, *size - 1) != 1)
+		return mg_fail_errno(errno ? errno : EIO, "%s/%s: read", w->j->dir, LOG_NAME);
+	if (last == '\n')
 		return 0;
 	buf = malloc((size_t)(*size - from));
 	if (!buf)
@@ -520,8 +524,6 @@ static int repair_tail(struct writer *w, off_t *size)
 	n = pread(w->logfd, buf, (size_t)(*size - from), from);
 	if (n != *size - from)
 		return mg_fail_errno(n < 0 ? errno : EIO, "%s/%s: read", w->j->dir, LOG_NAME);
-	if (buf[n - 1] == '\n')
-		return 0;
 	nl = memrchr(buf, '\n', (size_t)n);
 	if (!nl && from > 0) {
 		if (write(w->logfd, "\n", 1) != 1)
