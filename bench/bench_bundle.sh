@@ -51,7 +51,7 @@ minisign -S -s minisign.key -m bundle >/dev/null
 minisign -V -q -p minisign.pub -m bundle
 mkdir fresh
 mynaguardctl --state-dir fresh keyring pin keyring >/dev/null
-printf 'terminal_id = bench-t1\ngroup = g1\n' >terminal.conf
+printf 'terminal_id = bench-t1\ngroup = g1\nruntime_dir = %s/run\n' "$T" >terminal.conf
 
 echo "bundle: $(stat -c %s bundle) bytes, $rules device rules, one policy signature"
 

@@ -26,7 +26,7 @@ echo "central server: $NGINX_URL (packaging/nginx/mynaguard-repository.conf)"
 step "Pull: the terminal (keyring pinned at install) polls and applies"
 mkdir -p terminal
 mynaguardctl --state-dir terminal keyring pin keyring >/dev/null
-printf 'terminal_id = honcho-t0012\ngroup = honcho\nrepository = %s\n' "$NGINX_URL" >terminal.conf
+printf 'terminal_id = honcho-t0012\ngroup = honcho\nrepository = %s\nruntime_dir = %s/run\n' "$NGINX_URL" "$d" >terminal.conf
 run cat terminal.conf
 run ctl policy pull
 

@@ -14,7 +14,7 @@ mynaguard-admin keyring create --root root.pub --root-threshold 1 --policy pol.p
 	--policy-threshold 1 --sign root.key -o keyring >/dev/null
 mkdir state
 mynaguardctl --state-dir state keyring pin keyring >/dev/null
-printf 'terminal_id = t-0099\ngroup = g1\n' >terminal.conf
+printf 'terminal_id = t-0099\ngroup = g1\nruntime_dir = %s/run\n' "$T" >terminal.conf
 ctl() { mynaguardctl --state-dir "$T/state" --config "$T/terminal.conf" "$@"; }
 # apply_fetch VERSION FETCH-JSON: puts a policy with that fetch section in force.
 apply_fetch() {

@@ -43,6 +43,7 @@ mynaguardctl --state-dir state keyring pin keyring >/dev/null
 cat >terminal.conf <<EOF
 terminal_id = t-0012
 group = g1
+runtime_dir = $T/run
 EOF
 ctl() { mynaguardctl --state-dir "$T/state" --config "$T/terminal.conf" "$@"; }
 
