@@ -20,6 +20,8 @@
 #define BUNDLE_FILE "bundle"
 #define KEYRING_FILE "keyring"
 #define LOCK_FILE "lock"
+/* How messages name STATE/bundle. */
+#define INFORCE "the bundle in force"
 
 /* Everything an update decides from, read under the lock. */
 struct current {
@@ -224,7 +226,7 @@ static int inforce_read(struct current *c, const char *dir)
 	if (r < 0)
 		return r;
 	hash_bytes(c->bundle, c->bundle_len, c->bundle_hash);
-	c->bundle_valid = mg_bundle_verify(c->bundle, c->bundle_len, BUNDLE_FILE, &c->kr, &any,
+	c->bundle_valid = mg_bundle_verify(c->bundle, c->bundle_len, INFORCE, &c->kr, &any,
 	                                   &c->b) == 0;
 	return 0;
 }
@@ -455,14 +457,14 @@ static void load_from(const struct mg_terminal_ctx *ctx, struct current *c,
 	memcpy(out->bundle_hash, c->bundle_hash, sizeof(out->bundle_hash));
 	if (!ctx->target)
 		return use_defaults(out, "this terminal has no group (\"group\" in the configuration)");
-	if (mg_bundle_verify(c->bundle, c->bundle_len, BUNDLE_FILE, &c->kr, &checks, &b) < 0)
+	if (mg_bundle_verify(c->bundle, c->bundle_len, INFORCE, &c->kr, &checks, &b) < 0)
 		return use_defaults(out, mg_error());
 	if (b.hdr.version < c->st.policy_floor) {
-		mg_fail(ESTALE, "bundle: version %llu is lower than the floor %llu (rollback)",
+		mg_fail(ESTALE, INFORCE ": version %llu is lower than the floor %llu (rollback)",
 		        (unsigned long long)b.hdr.version, (unsigned long long)c->st.policy_floor);
 		return use_defaults(out, mg_error());
 	}
-	if (mg_policy_parse(b.payload, b.payload_len, BUNDLE_FILE, &policy) < 0)
+	if (mg_policy_parse(b.payload, b.payload_len, INFORCE, &policy) < 0)
 		return use_defaults(out, mg_error());
 	mg_policy_free(out->policy);
 	out->policy = policy;
