@@ -41,8 +41,10 @@ struct mg_audit {
 
 struct mg_journal;
 
-/* Opens (creating) the journal in dir for one component ("agent", "ctl",
- * "pam", "clipguard", "admin").  Nothing is read or locked until an append. */
+/* Opens the journal in dir for one component ("agent", "ctl", "pam",
+ * "clipguard", "admin").  Nothing is created, read or locked until an
+ * append, which creates dir (mode 0700) if it is missing, so opening never
+ * fails for want of a disk. */
 int mg_journal_open(const char *dir, const char *component, struct mg_journal **out);
 
 /* Appends one record durably (fdatasync) and mirrors it to syslog with a
