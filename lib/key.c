@@ -282,25 +282,24 @@ static int write_new(const char *path, const char *text, mode_t mode)
 	return 0;
 }
 
-int mg_key_generate(const char *path_prefix, const struct mg_passphrase *pass,
-                    struct mg_public_key *out)
+/* Wipes and frees a string that held key material. */
+static void wipe_strp(char **p)
 {
-	const char *slash = strrchr(path_prefix, '/');
-	const char *name = slash ? slash + 1 : path_prefix;
-	_cleanup_free_ char *secpath = NULL, *pubpath = NULL, *sectext = NULL, *pubtext = NULL;
+	if (*p) {
+		sodium_memzero(*p, strlen(*p));
+		free(*p);
+	}
+}
+
+/* A new key pair as the texts of NAME.key and NAME.pub. */
+static int make_texts(const char *name, const struct mg_passphrase *pass,
+                      struct mg_public_key *out, char **sectext, char **pubtext)
+{
 	uint8_t sk[MG_KEY_SECRET_BYTES];
 	struct seckey_file sf;
 	struct pubkey_file pf;
 	int r;
 
-	if (sodium_init() < 0)
-		return mg_fail(EIO, "libsodium could not be initialised");
-	r = mg_key_name_check(name);
-	if (r < 0)
-		return r;
-	if (asprintf(&secpath, "%s.key", path_prefix) < 0 ||
-	    asprintf(&pubpath, "%s.pub", path_prefix) < 0)
-		return mg_fail(ENOMEM, "%s: out of memory", path_prefix);
 	memset(out, 0, sizeof(*out));
 	crypto_sign_ed25519_keypair(out->pk, sk);
 	mg_key_id(out->pk, out->id);
@@ -312,19 +311,43 @@ int mg_key_generate(const char *path_prefix, const struct mg_passphrase *pass,
 	memcpy(pf.algo, "Ed", 2);
 	memcpy(pf.id, out->id, sizeof(pf.id));
 	memcpy(pf.pk, out->pk, sizeof(pf.pk));
-	sectext = key_text(SEC_COMMENT, name, &sf, sizeof(sf));
-	pubtext = key_text(PUB_COMMENT, name, &pf, sizeof(pf));
-	if (!sectext || !pubtext)
+	*sectext = key_text(SEC_COMMENT, name, &sf, sizeof(sf));
+	*pubtext = key_text(PUB_COMMENT, name, &pf, sizeof(pf));
+	/* Without a passphrase the sealed key is as good as the key itself. */
+	sodium_memzero(&sf, sizeof(sf));
+	if (!*sectext || !*pubtext)
+		return mg_fail(ENOMEM, "%s: out of memory", name);
+	return 0;
+}
+
+int mg_key_generate(const char *path_prefix, const struct mg_passphrase *pass,
+                    struct mg_public_key *out)
+{
+	const char *slash = strrchr(path_prefix, '/');
+	const char *name = slash ? slash + 1 : path_prefix;
+	_cleanup_free_ char *secpath = NULL, *pubpath = NULL, *pubtext = NULL;
+	_cleanup_(wipe_strp) char *sectext = NULL;
+	int r;
+
+	if (sodium_init() < 0)
+		return mg_fail(EIO, "libsodium could not be initialised");
+	r = mg_key_name_check(name);
+	if (r < 0)
+		return r;
+	if (asprintf(&secpath, "%s.key", path_prefix) < 0 ||
+	    asprintf(&pubpath, "%s.pub", path_prefix) < 0)
 		return mg_fail(ENOMEM, "%s: out of memory", path_prefix);
+	r = make_texts(name, pass, out, &sectext, &pubtext);
+	if (r < 0)
+		return r;
 	/* The public file first: if it cannot be written, no orphan secret
 	 * key is left behind. */
 	r = write_new(pubpath, pubtext, 0644);
-	if (r == 0) {
-		r = write_new(secpath, sectext, 0600);
-		if (r < 0)
-			unlink(pubpath);
-	}
-	sodium_memzero(sectext, strlen(sectext));
+	if (r < 0)
+		return r;
+	r = write_new(secpath, sectext, 0600);
+	if (r < 0)
+		unlink(pubpath);
 	return r;
 }
 
