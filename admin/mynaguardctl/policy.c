@@ -100,9 +100,19 @@ static json_t *show_json(const struct mg_policy_in_force *p)
 	return o;
 }
 
-static void show_text(const struct mg_policy_in_force *p)
+/* The signer's name from the pinned keyring, for people; "?" if gone. */
+static const char *signer_name(const struct mg_keyring *kr, const uint8_t id[MG_KEY_ID_BYTES])
+{
+	const struct mg_public_key *k = kr ? mg_keyring_role_find(&kr->policy, id) : NULL;
+
+	return k ? k->name : "?";
+}
+
+static void show_text(const struct mg_cli *cli, const struct mg_policy_in_force *p)
 {
 	char issued[MG_TIME_LEN], expires[MG_TIME_LEN];
+	struct mg_keyring kr;
+	bool have_kr = mg_terminal_keyring_read(cli->state_dir, &kr, NULL, NULL) == 0;
 
 	if (!p->from_bundle) {
 		printf("policy in force: built-in defaults (fail closed)\nreason: %s\n", p->reason);
@@ -117,7 +127,7 @@ static void show_text(const struct mg_policy_in_force *p)
 	for (size_t i = 0; i < p->nsigners; i++) {
 		char id[MG_KEY_ID_HEX];
 		mg_key_id_hex(p->signers[i], id);
-		printf(" %s", id);
+		printf("%s %s (%s)", i ? "," : "", signer_name(have_kr ? &kr : NULL, p->signers[i]), id);
 	}
 	printf("\n");
 	if (p->policy->description)
@@ -146,7 +156,7 @@ static int show(struct mg_cli *cli, int argc, char **argv)
 			json_dumpf(o, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 	} else {
-		show_text(&p);
+		show_text(cli, &p);
 	}
 	r = p.from_bundle ? MG_EXIT_OK : MG_EXIT_NO;
 	mg_policy_in_force_free(&p);

@@ -395,3 +395,24 @@ Test(terminal, state_file_round_trip_and_strictness)
 	cr_assert(strstr(mg_error(), "policy_floor: required"), "%s", mg_error());
 	cr_assert_lt(mg_terminal_state_parse("{\"format\":1,\"policy_floor\":-1}", 30, "t", &back), 0);
 }
+
+Test(terminal, a_rejection_record_carries_the_reason)
+{
+	struct mg_apply_result res;
+	uint8_t *log = NULL;
+	size_t len = 0;
+	char path[160];
+
+	pin();
+	cr_assert_lt(apply((const uint8_t *)"not a bundle", 12, &res), 0);
+	cr_assert_eq(mg_terminal_reject(&ctx, "huge-file", -EFBIG), -EFBIG);
+	snprintf(path, sizeof(path), "%s/audit.log", audit_dir);
+	cr_assert_eq(mg_file_read(path, 1 << 20, &log, &len), 0, "%s", mg_error());
+	cr_assert(strstr((char *)log, "\"event\":\"policy.rejected\""), "%s", log);
+	cr_assert(strstr((char *)log, "\"subject\":\"test-bundle\""), "%s", log);
+	cr_assert(strstr((char *)log, "test-bundle: line 1: not a \\\"mynaguard-bundle 1\\\" file"),
+	          "%s", log);
+	cr_assert(strstr((char *)log, "\"subject\":\"huge-file\""), "%s", log);
+	cr_assert(strstr((char *)log, "\"component\":\"test\""), "%s", log);
+	free(log);
+}
