@@ -233,3 +233,36 @@ Test(file, path_join)
 	cr_assert_str_eq(p, "/var/lib/mynaguard/audit");
 	free(p);
 }
+
+/* kill -9 of a writer at any point leaves the old content or the new,
+ * whole, never a mix or nothing. */
+Test(file, a_killed_replace_leaves_old_or_new)
+{
+	enum { SIZE = 65536, ROUNDS = 60 };
+	static char a[SIZE], b[SIZE];
+	int dirfd = mg_dir_open(dir);
+
+	memset(a, 'A', SIZE);
+	memset(b, 'B', SIZE);
+	cr_assert_eq(mg_file_replace(at("state"), a, SIZE, 0600), 0);
+	for (int round = 0; round < ROUNDS; round++) {
+		pid_t child = fork();
+		uint8_t *data;
+		size_t len;
+
+		cr_assert_geq(child, 0);
+		if (child == 0) {
+			for (int i = 0;; i++)
+				mg_file_replace_at(dirfd, dir, "state", i % 2 ? a : b, SIZE, 0600);
+		}
+		usleep((useconds_t)(rand() % 3000));
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		cr_assert_eq(mg_file_read_at(dirfd, dir, "state", SIZE, &data, &len), 0, "%s", mg_error());
+		cr_assert_eq(len, SIZE, "round %d: %zu bytes", round, len);
+		cr_assert(memcmp(data, a, SIZE) == 0 || memcmp(data, b, SIZE) == 0, "round %d: a mix", round);
+		free(data);
+	}
+	mg_file_sweep_temps(dirfd);
+	close(dirfd);
+}
