@@ -380,6 +380,13 @@ static int apply_locked(const struct mg_terminal_ctx *ctx, struct current *c,
 	r = mg_policy_parse(nb.payload, nb.payload_len, origin, &policy);
 	if (r < 0)
 		return mg_error_prefix(r, "policy rejected");
+	res->version = nb.hdr.version;
+	res->outcome = same ? MG_APPLY_UNCHANGED : MG_APPLY_APPLIED;
+	/* The same bytes again change nothing, not even the floors: after a
+	 * rotation reset them, re-reading the bundle in force must not raise
+	 * them back. */
+	if (same && !floors_lag(c))
+		return 0;
 	if (!same) {
 		r = mg_file_replace_at(c->dirfd, ctx->state_dir, BUNDLE_FILE, buf, len, 0644);
 		if (r < 0)
@@ -393,14 +400,10 @@ static int apply_locked(const struct mg_terminal_ctx *ctx, struct current *c,
 	st.keyring_version = c->kr.version;
 	st.has_bundle = true;
 	memcpy(st.bundle_hash, hash, sizeof(hash));
-	/* Unchanged but with floors that lag (a crash after the bundle was
-	 * written): finish the job.  If the write fails, the bundle is in
-	 * force all the same and the floors in force already count it (see
-	 * floors()), so this is not a rejection; the next update retries. */
-	if (!same || memcmp(&st, &c->st, sizeof(st)) != 0)
-		state_write_at(c->dirfd, ctx->state_dir, &st);
-	res->outcome = same ? MG_APPLY_UNCHANGED : MG_APPLY_APPLIED;
-	res->version = nb.hdr.version;
+	/* If this write fails, the bundle is in force all the same and the
+	 * floors in force already count it (see floors()), so it is not a
+	 * rejection; the next update writes them. */
+	state_write_at(c->dirfd, ctx->state_dir, &st);
 	return 0;
 }
 

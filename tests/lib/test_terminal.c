@@ -416,3 +416,34 @@ Test(terminal, a_rejection_record_carries_the_reason)
 	cr_assert(strstr((char *)log, "\"component\":\"test\""), "%s", log);
 	free(log);
 }
+
+/* A typo (version 1000000) by a trusted key: the roots reset the floors
+ * without replacing the key.  Re-reading the same bundle (a repository
+ * that still serves it) must not raise the floor back. */
+Test(terminal, a_reset_floor_survives_the_same_bundle_again)
+{
+	const int both[] = {0, 2};
+	struct mg_apply_result res;
+	struct mg_terminal_state st;
+	uint8_t *kr2, *typo, *fix;
+	size_t l2, lt, lf;
+	uint64_t v;
+	bool changed;
+
+	pin();
+	lt = bundle(1000000, 1, "typo", NOW - 60, &typo);
+	lf = bundle(43, 1, "fixed", NOW - 30, &fix);
+	cr_assert_eq(apply(typo, lt, &res), 0);
+	l2 = keyring(2, 2, 1, both, 2, true, &kr2);
+	cr_assert_eq(mg_terminal_keyring_update(&ctx, kr2, l2, "kr2", &v, &changed), 0, "%s",
+	             mg_error());
+	cr_assert_eq(apply(typo, lt, &res), 0, "%s", mg_error());
+	cr_assert_eq(res.outcome, MG_APPLY_UNCHANGED);
+	cr_assert_eq(mg_terminal_state_read(dir, &st), 0);
+	cr_assert_eq(st.policy_floor, 0);
+	cr_assert_eq(apply(fix, lf, &res), 0, "%s", mg_error());
+	expect_in_force(43, "fixed");
+	free(kr2);
+	free(typo);
+	free(fix);
+}
