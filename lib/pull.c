@@ -361,6 +361,20 @@ static bool pointer_settled(const struct poll *p, const struct mg_pointer *ptr)
 	       pointer_equal(&p->st.pointer, ptr);
 }
 
+/* A refusal is remembered and not retried until the pointer changes; a
+ * terminal that could not write or lock its state (disk full, a stuck
+ * lock) has judged nothing, so that poll counts as failed and is retried. */
+static bool terminal_could_not_judge(int r)
+{
+	switch (-r) {
+	case ENOMEM: case EIO: case ENOSPC: case EDQUOT: case EROFS: case ETIMEDOUT:
+	case EACCES: case EPERM: case EMFILE: case ENFILE: case EAGAIN: case EBUSY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int fetch_and_apply(struct poll *p, const struct mg_pointer *ptr)
 {
 	const uint64_t max = p->now.policy->fetch.max_bytes;
@@ -391,7 +405,7 @@ static int fetch_and_apply(struct poll *p, const struct mg_pointer *ptr)
 	r = mg_terminal_apply(&p->ctx, res.body, res.len, p->bundle_url, &applied);
 	mg_fetch_result_free(&res);
 	if (r < 0) {
-		p->rep->outcome = MG_PULL_REJECTED;
+		p->rep->outcome = terminal_could_not_judge(r) ? MG_PULL_FAILED : MG_PULL_REJECTED;
 		return r;
 	}
 	p->rep->outcome = applied.outcome == MG_APPLY_APPLIED ? MG_PULL_APPLIED : MG_PULL_UNCHANGED;
