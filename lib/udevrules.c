@@ -217,9 +217,6 @@ static void header(struct out *o, const char *origin)
 	     "# A root hub is the host controller itself.\n"
 	     "ATTR{bDeviceClass}==\"09\", KERNEL==\"usb[0-9]*\", GOTO=\"mynaguard_end\"\n"
 	     "IMPORT{builtin}=\"usb_id\"\n"
-	     "# Unreadable descriptors: nothing to decide on, so nothing is allowed.\n"
-	     "ENV{ID_USB_INTERFACES}==\"\", ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"block\", "
-	     "GOTO=\"mynaguard_end\"\n"
 	     "# The device's own class counts unless it defers to its interfaces\n"
 	     "# (00) or is an association composite (ef/02/01).\n"
 	     "ENV{MYNAGUARD_CLASSES}=\":$attr{bDeviceClass}$attr{bDeviceSubClass}$attr{bDeviceProtocol}"
@@ -242,9 +239,19 @@ int mg_udevrules_generate(const struct mg_device_policy *p, const char *origin, 
 	struct out o = {0};
 
 	header(&o, origin);
-	for (size_t k = 0; k < p->n_rules; k++)
-		rule_lines(&o, p, &p->rules[k]);
-	default_lines(&o, p);
+	if (p->audit_only) {
+		/* A rollout decides and logs but blocks nothing, so this layer
+		 * admits every device, also past authorized_default=0. */
+		emit(&o, "\n# \"audit_only\" is on: the agent logs its decisions, nothing is blocked.\n");
+		emit_action(&o, ACT_ALLOW, "audit-only");
+	} else {
+		emit(&o, "# Unreadable descriptors: nothing to decide on, so nothing is allowed.\n"
+		     "ENV{ID_USB_INTERFACES}==\"\", ATTR{authorized}=\"0\", ENV{MYNAGUARD}=\"block\", "
+		     "GOTO=\"mynaguard_end\"\n");
+		for (size_t k = 0; k < p->n_rules; k++)
+			rule_lines(&o, p, &p->rules[k]);
+		default_lines(&o, p);
+	}
 	footer(&o);
 	if (o.err) {
 		free(o.p);

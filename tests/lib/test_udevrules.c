@@ -133,3 +133,15 @@ Test(udevrules, install_writes_atomically)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 }
+
+Test(udevrules, audit_only_blocks_nothing)
+{
+	_cleanup_free_ char *text = generate(
+		"{\"schema\":1,\"devices\":{\"audit_only\":true,\"rules\":["
+		"{\"id\":\"r\",\"match\":{\"vendor\":\"0781\"},\"target\":\"block\"}]}}");
+
+	cr_assert(strstr(text, "\"audit_only\" is on"), "%s", text);
+	cr_assert_null(strstr(text, "ATTR{authorized}=\"0\""), "%s", text);
+	cr_assert(strstr(text, "ATTR{authorized}=\"1\", ENV{MYNAGUARD}=\"allow\", ENV{MYNAGUARD_RULE}=\"audit-only\""),
+	          "%s", text);
+}
