@@ -1070,20 +1070,14 @@ static int verify_head(struct verifier *v, int dirfd)
 	return r < 0 ? mg_fail(EBADMSG, "%s", mg_error()) : 0;
 }
 
-int mg_journal_verify(const char *dir, struct mg_journal_report *rep)
+static int verify_once(int dirfd, const char *dir, struct mg_journal_report *rep)
 {
-	_cleanup_close_ int dirfd = -1;
 	struct file_list files = {0};
 	struct verifier v = {.dir = dir, .rep = rep};
 	int r;
 
 	*rep = (struct mg_journal_report){0};
 	memcpy(v.last.hash, zero_hash, sizeof(zero_hash));
-	if (sodium_init() < 0)
-		return mg_fail(EIO, "libsodium failed to initialise");
-	dirfd = mg_dir_open(dir);
-	if (dirfd < 0)
-		return dirfd;
 	r = verify_head(&v, dirfd);
 	if (r == 0) r = list_files(dirfd, dir, &files);
 	for (size_t i = 0; r == 0 && i < files.len; i++)
@@ -1102,6 +1096,30 @@ int mg_journal_verify(const char *dir, struct mg_journal_report *rep)
 		return mg_fail(EBADMSG, "%s: the hash of seq %llu does not match %s", HEAD_NAME,
 		               (unsigned long long)v.head.seq, v.head_where);
 	return 0;
+}
+
+/* The first pass runs beside live writers, so a record half-written or a
+ * file rotated away in the middle of the walk can look like damage.  Any
+ * failure is therefore confirmed by a second pass under the writers' lock
+ * (shared), which only failures pay for; a journal without audit.lock (an
+ * archived copy) has no writers. */
+int mg_journal_verify(const char *dir, struct mg_journal_report *rep)
+{
+	_cleanup_close_ int dirfd = -1, lock = -1;
+	int r;
+
+	if (sodium_init() < 0)
+		return mg_fail(EIO, "libsodium failed to initialise");
+	dirfd = mg_dir_open(dir);
+	if (dirfd < 0)
+		return dirfd;
+	r = verify_once(dirfd, dir, rep);
+	if (r == 0 || faccessat(dirfd, LOCK_NAME, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return r;
+	lock = mg_file_lock_at(dirfd, dir, LOCK_NAME, false, LOCK_TIMEOUT_MS);
+	if (lock < 0)
+		return lock;
+	return verify_once(dirfd, dir, rep);
 }
 
 /* ---- reader ---- */
@@ -1123,18 +1141,16 @@ static int deliver(const char *line, mg_journal_fn fn, void *userdata)
 	return fn(rec, line, userdata);
 }
 
-static int read_file(int dirfd, const char *dir, const char *name, struct tail_ring *ring,
+/* Reads one file through fd, which it takes. */
+static int read_file(int fd, const char *dir, const char *name, struct tail_ring *ring,
                      mg_journal_fn fn, void *userdata)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int fd, r;
+	int r;
 
-	fd = open_regular(dirfd, dir, name, O_RDONLY);
-	if (fd < 0)
-		return fd;
 	f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
@@ -1159,11 +1175,44 @@ static int read_file(int dirfd, const char *dir, const char *name, struct tail_r
 	return ferror(f) ? mg_fail_errno(errno, "%s/%s: read", dir, name) : 0;
 }
 
+/* Opens every file of the journal before reading any, so that a file
+ * rotated away after it was listed is still read whole, by descriptor.  A
+ * file gone between listing and opening was rotated: list again. */
+static int open_all(int dirfd, const char *dir, struct file_list *files, int **fds)
+{
+	for (int tries = 0;; tries++) {
+		size_t opened = 0;
+		int r = list_files(dirfd, dir, files);
+
+		if (r < 0)
+			return r;
+		*fds = calloc(files->len + 1, sizeof(**fds));
+		if (!*fds) {
+			file_list_free(files);
+			return mg_fail(ENOMEM, "out of memory");
+		}
+		for (; r >= 0 && opened < files->len; opened++) {
+			r = open_regular(dirfd, dir, files->names[opened], O_RDONLY);
+			(*fds)[opened] = r;
+		}
+		if (r >= 0)
+			return 0;
+		for (size_t i = 0; i + 1 < opened; i++)
+			close((*fds)[i]);
+		free(*fds);
+		file_list_free(files);
+		if (r != -ENOENT || tries == 3)
+			return r;
+	}
+}
+
 int mg_journal_read(const char *dir, size_t n, mg_journal_fn fn, void *userdata)
 {
 	_cleanup_close_ int dirfd = -1;
+	_cleanup_free_ int *fds = NULL;
 	struct file_list files = {0};
 	struct tail_ring ring = {.n = n};
+	size_t i;
 	int r;
 
 	dirfd = mg_dir_open(dir);
@@ -1171,14 +1220,16 @@ int mg_journal_read(const char *dir, size_t n, mg_journal_fn fn, void *userdata)
 		return dirfd;
 	if (n && !(ring.lines = calloc(n, sizeof(*ring.lines))))
 		return mg_fail(ENOMEM, "out of memory");
-	r = list_files(dirfd, dir, &files);
+	r = open_all(dirfd, dir, &files, &fds);
 	/* Only the newest files matter for the last n lines, but a line count
 	 * is not known without reading, and journals are small enough. */
-	for (size_t i = 0; r == 0 && i < files.len; i++)
-		r = read_file(dirfd, dir, files.names[i], &ring, fn, userdata);
-	for (size_t i = 0; r == 0 && i < ring.used; i++)
+	for (i = 0; r == 0 && i < files.len; i++)
+		r = read_file(fds[i], dir, files.names[i], &ring, fn, userdata);
+	for (; i < files.len; i++)
+		close(fds[i]);
+	for (i = 0; r == 0 && i < ring.used; i++)
 		r = deliver(ring.lines[(ring.next + ring.n - ring.used + i) % ring.n], fn, userdata);
-	for (size_t i = 0; i < ring.n; i++)
+	for (i = 0; i < ring.n; i++)
 		free(ring.lines[i]);
 	free(ring.lines);
 	file_list_free(&files);

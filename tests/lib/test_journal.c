@@ -388,6 +388,54 @@ Test(journal, concurrent_writers_never_share_a_seq)
 	expect_intact(WRITERS * EACH);
 }
 
+static int count_records(const json_t *rec, const char *line, void *userdata)
+{
+	(*(size_t *)userdata)++;
+	return 0;
+}
+
+/* A verify (or a show) running beside writers that append and rotate
+ * must not mistake a half-written record or a rotation mid-walk for
+ * damage. */
+Test(journal, verify_beside_live_writers_sees_no_false_damage)
+{
+	enum { WRITERS = 2, EACH = 150 };
+	pid_t pids[WRITERS];
+	int verified = 0, running = WRITERS;
+
+	setenv("MYNAGUARD_AUDIT_ROTATE_BYTES", "3000", 1);
+	append_n(1);
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		cr_assert_geq(pids[w], 0);
+		if (pids[w] == 0) {
+			struct mg_journal *j;
+			int r = mg_journal_open(dir, "writer", &j);
+			for (int i = 0; r == 0 && i < EACH; i++)
+				r = mg_journal_append(j, &(struct mg_audit){.event = "test.live"});
+			mg_journal_close(j);
+			_exit(r == 0 ? 0 : 1);
+		}
+	}
+	while (running > 0) {
+		struct mg_journal_report rep;
+		int status;
+
+		cr_assert_eq(mg_journal_verify(dir, &rep), 0, "after %d verifies: %s", verified,
+		             mg_error());
+		cr_assert_eq(mg_journal_read(dir, 5, count_records, &(size_t){0}), 0, "%s", mg_error());
+		verified++;
+		for (int w = 0; w < WRITERS; w++)
+			if (pids[w] > 0 && waitpid(pids[w], &status, WNOHANG) == pids[w]) {
+				cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+				pids[w] = 0;
+				running--;
+			}
+	}
+	expect_intact(1 + WRITERS * EACH);
+	cr_log_info("%d verifies ran beside the writers", verified);
+}
+
 /* Killed between its line and audit.head: the head lags, and the next
  * writer goes on from the log, not from the head. */
 Test(journal, a_lagging_head_is_a_crash_window_not_tampering)
