@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 command -v Xvfb >/dev/null && command -v xclip >/dev/null || { echo "skip: no Xvfb or xclip"; exit 77; }
 
 testbed_start
+at_exit '((rc == 0)) || { echo "--- guard log:"; cat "$T/guard.log" 2>/dev/null; echo "--- agent log:"; cat "$T/agent.log" 2>/dev/null; } >&2'
 agent_config "$T/mynaguard.conf"
 mkdir -p "$T/state"
 chmod 755 "$T"; chmod 644 "$T/mynaguard.conf"    # the guard runs as nobody
@@ -23,7 +24,6 @@ policy_pin "$T/state"
 expect_exit 0 ctl policy apply "$T/bundle"
 agent_start "$T/state" "$T/mynaguard.conf"
 start_xvfb
-at_exit '((rc == 0)) || { echo "--- guard log:"; cat "$T/guard.log"; echo "--- agent log:"; cat "$T/agent.log"; } >&2'
 guard_start_as_nobody() {
 	: >"$T/guard.log"
 	# setpriv and env exec, so $! is the guard itself.
