@@ -856,7 +856,7 @@ static int flush(struct mg_journal *j, const json_t *body)
 	j->backlog_len -= done;
 	if (r == 0 && j->lost > 0)
 		r = write_lost(&w);
-	if (r == 0)
+	if (r == 0 && body)
 		r = write_record(&w, body);
 	/* After a failure the head stays behind (a lower bound), and the
 	 * message stays the failure's. */
@@ -868,6 +868,7 @@ static int flush(struct mg_journal *j, const json_t *body)
 
 int mg_journal_append(struct mg_journal *j, const struct mg_audit *rec)
 {
+	bool was_failing = j->backlog_len > 0 || j->lost > 0;
 	json_t *body;
 	int r;
 
@@ -877,6 +878,9 @@ int mg_journal_append(struct mg_journal *j, const struct mg_audit *rec)
 	r = flush(j, body);
 	if (r == 0) {
 		json_decref(body);
+		if (was_failing)
+			syslog(LOG_AUTHPRIV | LOG_NOTICE, "mynaguard audit journal (%s) writing again",
+			       j->component);
 		return 0;
 	}
 	mirror_body(body);
@@ -885,6 +889,24 @@ int mg_journal_append(struct mg_journal *j, const struct mg_audit *rec)
 	       "mynaguard audit journal failing (%s): %s; held in memory: %zu, lost: %llu",
 	       j->component, mg_error(), j->backlog_len, (unsigned long long)j->lost);
 	return mg_error_prefix(r, "audit journal failing");
+}
+
+int mg_journal_flush(struct mg_journal *j)
+{
+	int r;
+
+	if (j->backlog_len == 0 && j->lost == 0)
+		return 0;
+	r = flush(j, NULL);
+	if (r < 0)
+		return mg_error_prefix(r, "audit journal failing");
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "mynaguard audit journal (%s) writing again", j->component);
+	return 0;
+}
+
+size_t mg_journal_pending(const struct mg_journal *j)
+{
+	return j->backlog_len;
 }
 
 /* Does not try again: the records still held were mirrored to syslog

@@ -24,6 +24,7 @@
 #ifndef MYNAGUARD_JOURNAL_H
 #define MYNAGUARD_JOURNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -56,6 +57,14 @@ int mg_journal_open(const char *dir, const char *component, struct mg_journal **
  * keeps enforcing.  Records are never dropped silently; if the backlog
  * overflows, a "journal.lost" record with the count is written. */
 int mg_journal_append(struct mg_journal *j, const struct mg_audit *rec);
+
+/* Writes the records held after a failure (and the journal.lost count)
+ * without a new one: for a long-lived writer's timer, so that held records
+ * do not wait for the next event.  0 when nothing is held or all went. */
+int mg_journal_flush(struct mg_journal *j);
+
+/* How many records are held in memory, waiting for the journal. */
+size_t mg_journal_pending(const struct mg_journal *j);
 
 void mg_journal_close(struct mg_journal *j);
 
