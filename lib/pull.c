@@ -119,7 +119,7 @@ static int get_pointer(const json_t *obj, const char *where, struct mg_pull_stat
 
 int mg_pull_state_parse(const void *buf, size_t len, const char *origin, struct mg_pull_state *st)
 {
-	static const char *const keys[] = {"format", "url", "etag", "etag_version", "pointer",
+	static const char *const keys[] = {"format", "url", "etag", "judged_version", "pointer",
 	                                   "outcome", "last_attempt", "last_success", "failures",
 	                                   NULL};
 	_cleanup_json_ json_t *root = NULL;
@@ -139,7 +139,7 @@ int mg_pull_state_parse(const void *buf, size_t len, const char *origin, struct 
 	if (r == 0) r = copy_string(root, "url", where, st->url, sizeof(st->url));
 	if (r == 0) r = copy_string(root, "etag", where, st->etag, sizeof(st->etag));
 	if (r == 0) r = check_etag(st->etag, where);
-	if (r == 0) r = mg_json_get_uint(root, "etag_version", where, false, 0, INT64_MAX, &st->etag_version);
+	if (r == 0) r = mg_json_get_uint(root, "judged_version", where, false, 0, INT64_MAX, &st->judged_version);
 	if (r == 0) r = get_pointer(root, where, st);
 	if (r == 0) r = mg_json_get_enum(root, "outcome", where, true, outcome_names, &outcome);
 	if (r == 0) r = get_time(root, "last_attempt", where, &st->last_attempt);
@@ -175,10 +175,10 @@ int mg_pull_state_format(const struct mg_pull_state *st, char **out, size_t *len
 	r |= json_object_set_new(root, "format", json_integer(MG_PULL_STATE_FORMAT));
 	if (st->url[0])
 		r |= json_object_set_new(root, "url", json_string(st->url));
-	if (st->etag[0]) {
+	if (st->etag[0])
 		r |= json_object_set_new(root, "etag", json_string(st->etag));
-		r |= json_object_set_new(root, "etag_version", json_integer((json_int_t)st->etag_version));
-	}
+	if (st->url[0])
+		r |= json_object_set_new(root, "judged_version", json_integer((json_int_t)st->judged_version));
 	if (st->has_pointer) {
 		json_t *p;
 		if (mg_pointer_format(&st->pointer, &pointer, &pointer_len) < 0)
@@ -315,7 +315,7 @@ static int build_urls(struct poll *p)
 static const char *etag_to_send(const struct poll *p)
 {
 	if (!p->st.etag[0] || strcmp(p->st.url, p->pointer_url) != 0 ||
-	    p->st.etag_version != p->now.version)
+	    p->st.judged_version != p->now.version)
 		return NULL;
 	return p->st.etag;
 }
@@ -357,7 +357,7 @@ static bool pointer_settled(const struct poll *p, const struct mg_pointer *ptr)
 	    sodium_memcmp(ptr->blake2b, p->now.bundle_hash, sizeof(ptr->blake2b)) == 0)
 		return true;
 	return p->st.outcome == MG_PULL_REJECTED && p->st.has_pointer &&
-	       p->st.etag_version == p->now.version && strcmp(p->st.url, p->pointer_url) == 0 &&
+	       p->st.judged_version == p->now.version && strcmp(p->st.url, p->pointer_url) == 0 &&
 	       pointer_equal(&p->st.pointer, ptr);
 }
 
@@ -454,7 +454,7 @@ static void state_update(struct poll *p)
 	/* A 200 means this ETag now stands for this pointer, judged. */
 	snprintf(st->url, sizeof(st->url), "%s", p->pointer_url);
 	snprintf(st->etag, sizeof(st->etag), "%s", p->etag);
-	st->etag_version = p->rep->version;
+	st->judged_version = p->rep->version;
 }
 
 static void load_state(struct poll *p)

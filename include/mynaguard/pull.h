@@ -12,13 +12,13 @@
  * What a poll leaves behind, STATE/pull.json (written atomically):
  *
  *   {"format":1,"url":"https://repo.example.lg.jp/mynaguard/honcho/current",
- *    "etag":"\"6752a1c0-f3\"","etag_version":42,
+ *    "etag":"\"6752a1c0-f3\"","judged_version":42,
  *    "pointer":{…the pointer last acted on, as in repo.h…},
  *    "outcome":"not-modified","last_attempt":"2026-12-06T05:00:00Z",
  *    "last_success":"2026-12-06T05:00:00Z","failures":0}
  *
  * "etag" is sent only while the policy version in force is still
- * "etag_version", so a bundle applied by other means (approved media,
+ * "judged_version", so a bundle applied by other means (approved media,
  * `policy apply`) is followed by a full look at the pointer.  Concurrent
  * polls are serialised by an flock on STATE/pull.lock. */
 #ifndef MYNAGUARD_PULL_H
@@ -55,7 +55,9 @@ enum mg_pull_outcome {
 struct mg_pull_state {
 	char url[MG_PULL_URL_MAX];            /* pointer URL the ETag belongs to, "" none */
 	char etag[MG_FETCH_ETAG_MAX + 1];     /* ETag of that pointer, "" none */
-	uint64_t etag_version;                /* policy version in force when it was stored */
+	uint64_t judged_version;              /* policy version in force when url, etag and
+	                                         pointer were stored: they count only while
+	                                         it still is */
 	bool has_pointer;                     /* pointer is set */
 	struct mg_pointer pointer;            /* the pointer last acted on */
 	enum mg_pull_outcome outcome;         /* how the last poll ended */

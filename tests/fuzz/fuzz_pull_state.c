@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    a.failures != b.failures || a.has_pointer != b.has_pointer ||
 	    a.last_attempt != b.last_attempt || a.last_success != b.last_success)
 		abort();
-	if (a.etag[0] && a.etag_version != b.etag_version)
+	if (a.url[0] && a.judged_version != b.judged_version)
 		abort();
 	return 0;
 }
