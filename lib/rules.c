@@ -145,19 +145,22 @@ static bool device_has_term(const struct mg_usbdev *dev, const struct mg_class_t
 
 /* ---- matching ------------------------------------------------------ */
 
-static bool classes_match(const struct mg_rule *r, const struct mg_usbdev *dev)
+static bool classes_match(const struct mg_rule_classes *c, const struct mg_usbdev *dev)
 {
-	bool any = r->one_of.n == 0;
+	bool any;
 
-	for (size_t k = 0; k < r->one_of.n && !any; k++)
-		any = device_has_term(dev, &r->one_of.terms[k]);
+	if (!c)
+		return true;
+	any = c->one_of.n == 0;
+	for (size_t k = 0; k < c->one_of.n && !any; k++)
+		any = device_has_term(dev, &c->one_of.terms[k]);
 	if (!any)
 		return false;
-	for (size_t k = 0; k < r->all_of.n; k++)
-		if (!device_has_term(dev, &r->all_of.terms[k]))
+	for (size_t k = 0; k < c->all_of.n; k++)
+		if (!device_has_term(dev, &c->all_of.terms[k]))
 			return false;
-	for (size_t k = 0; k < r->none_of.n; k++)
-		if (device_has_term(dev, &r->none_of.terms[k]))
+	for (size_t k = 0; k < c->none_of.n; k++)
+		if (device_has_term(dev, &c->none_of.terms[k]))
 			return false;
 	return true;
 }
@@ -174,20 +177,20 @@ static bool hex_glob_matches(const char *pattern, uint16_t value)
 
 bool mg_rule_matches(const struct mg_rule *r, const struct mg_usbdev *dev)
 {
-	if (r->has_hash && sodium_memcmp(r->hash, dev->hash, MG_USB_HASH_BYTES) != 0)
+	if (r->hash && sodium_memcmp(r->hash, dev->hash, MG_USB_HASH_BYTES) != 0)
 		return false;
 	if (r->serial && strcmp(r->serial, dev->serial) != 0)
 		return false;
 	if (!hex_glob_matches(r->vendor, dev->vendor) || !hex_glob_matches(r->product, dev->product))
 		return false;
-	if (r->has_parent_hash &&
+	if (r->parent_hash &&
 	    (!dev->has_parent_hash || sodium_memcmp(r->parent_hash, dev->parent_hash, MG_USB_HASH_BYTES) != 0))
 		return false;
 	if (r->port && fnmatch(r->port, dev->name, 0) != 0)
 		return false;
 	if (r->connect != MG_USB_CONNECT_UNKNOWN && r->connect != dev->connect)
 		return false;
-	return classes_match(r, dev);
+	return classes_match(r->classes, dev);
 }
 
 /* ---- the index ----------------------------------------------------- */
@@ -216,7 +219,7 @@ static uint64_t vidpid_hash(const struct mg_rules_index *ix, uint16_t vendor, ui
 
 static struct table *table_of(struct mg_rules_index *ix, const struct mg_rule *r, uint64_t *h)
 {
-	if (r->has_hash) {
+	if (r->hash) {
 		*h = key_hash(ix, r->hash, MG_USB_HASH_BYTES);
 		return &ix->by_hash;
 	}
@@ -324,7 +327,7 @@ static size_t first_match(const struct mg_device_policy *p, const struct mg_usbd
 
 static bool rule_names_identity(const struct mg_rule *r)
 {
-	return r->has_hash || r->serial;
+	return r->hash || r->serial;
 }
 
 static bool rule_names_model(const struct mg_rule *r)
@@ -350,9 +353,11 @@ static bool is_storage_hid_composite(const struct mg_usbdev *dev)
 static enum mg_target iface_target(const struct mg_rule *r, enum mg_target device,
                                    const struct mg_usb_interface *i)
 {
-	for (size_t k = 0; r && k < r->n_ifaces; k++)
-		if (mg_class_term_matches(&r->ifaces[k].term, &i->cls, i->mtp))
-			return r->ifaces[k].target;
+	const struct mg_rule_classes *c = r ? r->classes : NULL;
+
+	for (size_t k = 0; c && k < c->n_ifaces; k++)
+		if (mg_class_term_matches(&c->ifaces[k].term, &i->cls, i->mtp))
+			return c->ifaces[k].target;
 	if (device != MG_TARGET_READ_ONLY)
 		return device;
 	/* Read-only grants storage and nothing else. */
@@ -518,15 +523,25 @@ static int parse_class_list(const json_t *obj, const char *key, const char *wher
 	return 0;
 }
 
+static struct mg_rule_classes *rule_classes(struct mg_rule *rule)
+{
+	if (!rule->classes)
+		rule->classes = calloc(1, sizeof(*rule->classes));
+	return rule->classes;
+}
+
 static int parse_classes(const json_t *obj, const char *where, struct mg_rule *rule)
 {
 	static const char *const keys[] = {"one-of", "all-of", "none-of", NULL};
+	struct mg_rule_classes *c = rule_classes(rule);
 	int r;
 
+	if (!c)
+		return mg_fail(ENOMEM, "%s: out of memory", where);
 	r = mg_json_only_keys(obj, where, keys);
-	if (r == 0) r = parse_class_list(obj, "one-of", where, &rule->one_of);
-	if (r == 0) r = parse_class_list(obj, "all-of", where, &rule->all_of);
-	if (r == 0) r = parse_class_list(obj, "none-of", where, &rule->none_of);
+	if (r == 0) r = parse_class_list(obj, "one-of", where, &c->one_of);
+	if (r == 0) r = parse_class_list(obj, "all-of", where, &c->all_of);
+	if (r == 0) r = parse_class_list(obj, "none-of", where, &c->none_of);
 	return r;
 }
 
@@ -549,8 +564,7 @@ static int parse_hex_glob(const json_t *obj, const char *key, const char *where,
 	return 0;
 }
 
-static int parse_hash_field(const json_t *obj, const char *key, const char *where, bool *has,
-                            uint8_t hash[MG_USB_HASH_BYTES])
+static int parse_hash_field(const json_t *obj, const char *key, const char *where, uint8_t **out)
 {
 	const char *s = NULL;
 	int r;
@@ -558,9 +572,11 @@ static int parse_hash_field(const json_t *obj, const char *key, const char *wher
 	r = mg_json_get_string(obj, key, where, false, &s);
 	if (r < 0 || !s)
 		return r;
-	if (mg_usb_hash_parse(s, hash) < 0)
+	*out = malloc(MG_USB_HASH_BYTES);
+	if (!*out)
+		return mg_fail(ENOMEM, "%s.%s: out of memory", where, key);
+	if (mg_usb_hash_parse(s, *out) < 0)
 		return mg_fail(EINVAL, "%s.%s: expected %d hex digits", where, key, 2 * MG_USB_HASH_BYTES);
-	*has = true;
 	return 0;
 }
 
@@ -602,8 +618,8 @@ static int parse_match(const json_t *obj, const char *where, struct mg_rule *rul
 	if (r == 0) r = parse_hex_glob(obj, "vendor", where, rule->vendor);
 	if (r == 0) r = parse_hex_glob(obj, "product", where, rule->product);
 	if (r == 0) r = parse_string_field(obj, "serial", where, MG_USB_STRING_MAX - 1, &rule->serial);
-	if (r == 0) r = parse_hash_field(obj, "hash", where, &rule->has_hash, rule->hash);
-	if (r == 0) r = parse_hash_field(obj, "parent_hash", where, &rule->has_parent_hash, rule->parent_hash);
+	if (r == 0) r = parse_hash_field(obj, "hash", where, &rule->hash);
+	if (r == 0) r = parse_hash_field(obj, "parent_hash", where, &rule->parent_hash);
 	if (r == 0) r = parse_string_field(obj, "port", where, MG_USB_NAME_MAX - 1, &rule->port);
 	if (r == 0) r = parse_connect(obj, where, rule);
 	if (r == 0) r = mg_json_get_object(obj, "classes", where, false, &classes);
@@ -616,16 +632,16 @@ static int parse_match(const json_t *obj, const char *where, struct mg_rule *rul
 
 static int parse_ifaces(const json_t *obj, const char *where, struct mg_rule *rule)
 {
+	struct mg_rule_classes *c = rule_classes(rule);
 	const char *name;
 	json_t *v;
 
 	if (json_object_size(obj) == 0 || json_object_size(obj) > 16)
 		return mg_fail(EINVAL, "%s: expected 1 to 16 class names", where);
-	rule->ifaces = calloc(json_object_size(obj), sizeof(*rule->ifaces));
-	if (!rule->ifaces)
+	if (!c || !(c->ifaces = calloc(json_object_size(obj), sizeof(*c->ifaces))))
 		return mg_fail(ENOMEM, "%s: out of memory", where);
 	json_object_foreach((json_t *)obj, name, v) {
-		struct mg_iface_target *t = &rule->ifaces[rule->n_ifaces];
+		struct mg_iface_target *t = &c->ifaces[c->n_ifaces];
 		char here[MG_WHERE_MAX];
 
 		mg_json_where_key(here, where, name);
@@ -633,7 +649,7 @@ static int parse_ifaces(const json_t *obj, const char *where, struct mg_rule *ru
 			return mg_error_prefix(-EINVAL, "%s", here);
 		if (!json_is_string(v) || mg_target_parse(json_string_value(v), &t->target) < 0)
 			return mg_fail(EINVAL, "%s: expected \"allow\", \"block\" or \"read-only\"", here);
-		rule->n_ifaces++;
+		c->n_ifaces++;
 	}
 	return 0;
 }
@@ -665,7 +681,7 @@ static int parse_rule(const json_t *obj, const char *where, size_t index, json_t
 
 	if (!json_is_object(obj))
 		return mg_fail(EINVAL, "%s: expected an object", where);
-	rule->position = index;
+	rule->position = (uint32_t)index;
 	r = mg_json_only_keys(obj, where, keys);
 	if (r == 0) r = mg_json_get_string(obj, "id", where, true, &id);
 	if (r == 0) r = check_id(id, where, seen, index);
@@ -793,10 +809,15 @@ static void rule_free(struct mg_rule *r)
 	free(r->id);
 	free(r->serial);
 	free(r->port);
-	free(r->one_of.terms);
-	free(r->all_of.terms);
-	free(r->none_of.terms);
-	free(r->ifaces);
+	free(r->hash);
+	free(r->parent_hash);
+	if (r->classes) {
+		free(r->classes->one_of.terms);
+		free(r->classes->all_of.terms);
+		free(r->classes->none_of.terms);
+		free(r->classes->ifaces);
+		free(r->classes);
+	}
 }
 
 void mg_device_policy_free(struct mg_device_policy *p)

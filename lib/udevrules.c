@@ -113,6 +113,8 @@ static bool udev_literal(const char *s, const char *extra)
  * all of them. */
 static void conditions(struct out *o, const struct mg_rule *r, bool *exact)
 {
+	const struct mg_rule_classes *c = r->classes;
+
 	if (r->vendor[0])
 		emit(o, "ATTR{idVendor}==\"%s\", ", r->vendor);
 	if (r->product[0])
@@ -127,13 +129,15 @@ static void conditions(struct out *o, const struct mg_rule *r, bool *exact)
 		*exact = false;
 	if (r->connect != MG_USB_CONNECT_UNKNOWN)
 		emit(o, "ATTR{removable}==\"%s\", ", r->connect == MG_USB_CONNECT_HOTPLUG ? "removable" : "fixed");
-	if (r->has_hash || r->has_parent_hash || r->n_ifaces || r->target == MG_TARGET_READ_ONLY)
+	if (r->hash || r->parent_hash || r->target == MG_TARGET_READ_ONLY || (c && c->n_ifaces))
 		*exact = false;
-	class_condition(o, r->one_of.terms, r->one_of.n, false, exact);
-	for (size_t k = 0; k < r->all_of.n; k++)
-		class_condition(o, &r->all_of.terms[k], 1, false, exact);
-	for (size_t k = 0; k < r->none_of.n; k++)
-		class_condition(o, &r->none_of.terms[k], 1, true, exact);
+	if (!c)
+		return;
+	class_condition(o, c->one_of.terms, c->one_of.n, false, exact);
+	for (size_t k = 0; k < c->all_of.n; k++)
+		class_condition(o, &c->all_of.terms[k], 1, false, exact);
+	for (size_t k = 0; k < c->none_of.n; k++)
+		class_condition(o, &c->none_of.terms[k], 1, true, exact);
 }
 
 static void emit_action(struct out *o, enum action a, const char *id)
@@ -171,7 +175,7 @@ static bool is_exact_hex(const char *s)
 static void rule_lines(struct out *o, const struct mg_device_policy *p, const struct mg_rule *r)
 {
 	struct out cond = {0};
-	bool exact = true, identity = r->has_hash || r->serial;
+	bool exact = true, identity = r->hash || r->serial;
 	bool model = identity || (is_exact_hex(r->vendor) && is_exact_hex(r->product));
 	enum action act;
 
@@ -182,7 +186,7 @@ static void rule_lines(struct out *o, const struct mg_device_policy *p, const st
 		return;
 	}
 	act = !exact ? ACT_WAIT : r->target == MG_TARGET_ALLOW ? ACT_ALLOW : ACT_BLOCK;
-	emit(o, "\n# rules[%zu] \"%s\": %s%s\n", r->position, r->id, mg_target_name(r->target),
+	emit(o, "\n# rules[%u] \"%s\": %s%s\n", r->position, r->id, mg_target_name(r->target),
 	     exact ? "" : " (the agent decides: udev cannot check all of it)");
 	if (act == ACT_ALLOW)
 		guard_lines(o, p, cond.p, identity, model);

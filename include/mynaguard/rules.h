@@ -106,25 +106,30 @@ struct mg_iface_target {
 	enum mg_target target;        /* allow | block | read-only */
 };
 
-/* One rule.  Every match field is optional; all given fields must match. */
-struct mg_rule {
-	char *id;                     /* "id": unique in the policy */
-	size_t position;              /* index in "rules": earlier wins */
-	enum mg_target target;        /* "target": allow | block | read-only */
-	char vendor[5];               /* "vendor": 4 hex digits or a glob of them ("" = any) */
-	char product[5];              /* "product": same */
-	char *serial;                 /* "serial": exact, or NULL */
-	bool has_hash;                /* "hash" given */
-	uint8_t hash[MG_USB_HASH_BYTES];
-	bool has_parent_hash;         /* "parent_hash" given */
-	uint8_t parent_hash[MG_USB_HASH_BYTES];
-	char *port;                   /* "port": glob over the port path ("1-2*"), or NULL */
-	enum mg_usb_connect connect;  /* "connect": hotplug | hardwired (UNKNOWN = any) */
+/* The class conditions and per-interface targets of a rule.  Most rules
+ * name one registered device and have none, so they live apart. */
+struct mg_rule_classes {
 	struct mg_class_list one_of;  /* "classes": {"one-of": [...]}: at least one present */
 	struct mg_class_list all_of;  /*   "all-of": every one present */
 	struct mg_class_list none_of; /*   "none-of": none present */
 	size_t n_ifaces;              /* "interfaces": per-interface targets, in order */
 	struct mg_iface_target *ifaces;
+};
+
+/* One rule.  Every match field is optional; all given fields must match.
+ * Kept small: a policy may register 100,000 devices. */
+struct mg_rule {
+	char *id;                     /* "id": unique in the policy */
+	char *serial;                 /* "serial": exact, or NULL */
+	char *port;                   /* "port": glob over the port path ("1-2*"), or NULL */
+	uint8_t *hash;                /* "hash": MG_USB_HASH_BYTES, or NULL */
+	uint8_t *parent_hash;         /* "parent_hash": MG_USB_HASH_BYTES, or NULL */
+	struct mg_rule_classes *classes; /* "classes" and "interfaces", or NULL for neither */
+	uint32_t position;            /* index in "rules": earlier wins */
+	enum mg_target target;        /* "target": allow | block | read-only */
+	enum mg_usb_connect connect;  /* "connect": hotplug | hardwired (UNKNOWN = any) */
+	char vendor[5];               /* "vendor": 4 hex digits or a glob of them ("" = any) */
+	char product[5];              /* "product": same */
 };
 
 struct mg_rules_index;
