@@ -171,7 +171,8 @@ refused "unknown key" "unknown key"
 mynaguard-admin publish --repo repo b1 >/dev/null
 refused "rollback to version 1" "rollback|version 1|floor"
 
-craft bad "$(header 3 "" 1 2026-01-01T00:00:00Z 2026-02-01T00:00:00Z)" '{"schema":1}' ext1.pem ext2.pem
+craft bad "$(header 3 "" 1 "$(date -u -d '-10 days' +%Y-%m-%dT%H:%M:%SZ)" \
+	"$(date -u -d '-5 days' +%Y-%m-%dT%H:%M:%SZ)")" '{"schema":1}' ext1.pem ext2.pem
 place 3 bad
 refused "expired" "expired"
 
