@@ -54,7 +54,8 @@ struct scan {
 	mg_detect_set set;            /* detectors that apply */
 	mg_detect_cb cb;              /* where findings go */
 	void *userdata;
-	bool has_length[MG_DETECT_MAX_DIGITS + 1]; /* a detector in set has this many digits */
+	/* has_length[n]: a detector in set has n digits; n runs to MAX+1 ("longer") */
+	bool has_length[MG_DETECT_MAX_DIGITS + 2];
 };
 
 /* Returns the byte index of the next possible digit at or after i: an
