@@ -10,7 +10,8 @@
 #        mynaguardctl policy apply the same plus floors, two atomic writes with
 #                                  fsync and an audit record (fresh state each run)
 #        minisign -V               one Ed25519 signature over BLAKE2b-512 of the file
-#      and prints each one's ratio to minisign.
+#      and prints each one's ratio to minisign; a bundle of the same size
+#      without rules shows what is crypto and what is the rule parser.
 #   3. Debian's nginx serves the published repository through the shipped
 #      site; after a first pull, a second pull is a 304, and the access log's
 #      request_bytes ($request_length) and response_bytes ($bytes_sent) give
@@ -46,6 +47,14 @@ mynaguard-admin keyring create --root root.pub --root-threshold 1 --policy polic
 mynaguard-admin sign --key policy.key --version 1 --expires 2030-01-01T00:00:00Z --target g1 \
 	-o bundle policy.json >/dev/null
 mynaguard-admin verify --keyring keyring --target g1 bundle >/dev/null
+# The same size with no rules (one long description): what the signature,
+# hash and frame cost without the rule parser.
+python3 - "$(stat -c %s policy.json)" >flat.json <<'PY'
+import sys
+print('{"schema":1,"description":"%s"}' % ("x" * (int(sys.argv[1]) - 32)), end="")
+PY
+mynaguard-admin sign --key policy.key --version 1 --expires 2030-01-01T00:00:00Z --target g1 \
+	-o flat.bundle flat.json >/dev/null
 minisign -G -W -p minisign.pub -s minisign.key >/dev/null
 minisign -S -s minisign.key -m bundle >/dev/null
 minisign -V -q -p minisign.pub -m bundle
@@ -60,6 +69,7 @@ bench() { # NAME PREPARE COMMAND
 	hyperfine -N --warmup 3 --min-runs 30 --export-json "$1.json" --prepare "sh -c '$2'" "$3" >/dev/null
 }
 bench verify true "mynaguard-admin verify --keyring keyring --target g1 bundle"
+bench flat true "mynaguard-admin verify --keyring keyring --target g1 flat.bundle"
 bench apply "rm -rf state && cp -a fresh state" \
 	"mynaguardctl --state-dir state --config terminal.conf policy apply bundle"
 bench minisign true "minisign -V -q -p minisign.pub -m bundle"
@@ -72,6 +82,7 @@ peer, _ = stats("minisign")
 print("%-34s %9s %9s %8s" % ("", "mean ms", "stddev", "ratio"))
 for name, label in (("verify", "mynaguard-admin verify"),
                     ("apply", "mynaguardctl policy apply"),
+                    ("flat", "verify, same size, no rules"),
                     ("minisign", "minisign -V (peer)")):
     m, s = stats(name)
     print("%-34s %9.2f %9.2f %7.2fx" % (label, m, s, m / peer))
