@@ -297,10 +297,12 @@ static int build_urls(struct poll *p)
 	if (!base || !*base)
 		return mg_fail(EINVAL, "no repository URL: set repository in the configuration "
 		               "or give one to policy pull");
+	if (!group || !*group)
+		return mg_fail(EINVAL, "no group: set group in the configuration (the group "
+		               "whose bundles this terminal takes)");
 	if (!mg_repo_group_valid(group))
 		return mg_fail(EINVAL, "configuration: group '%s': expected 1 to %d of "
-		               "A-Z a-z 0-9 . _ - not starting with '.'", group ? group : "",
-		               MG_REPO_GROUP_MAX);
+		               "A-Z a-z 0-9 . _ - not starting with '.'", group, MG_REPO_GROUP_MAX);
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		n--;

@@ -339,5 +339,8 @@ Test(pull, configuration_errors_touch_nothing)
 	cr_assert_eq(mg_pull(&req, &rep), -EINVAL);
 	cr_assert(strstr(mg_error(), "group '../etc'"), "%s", mg_error());
 	cr_assert_eq(rep.outcome, MG_PULL_FAILED);
+	bad.group = NULL;
+	cr_assert_eq(mg_pull(&req, &rep), -EINVAL);
+	cr_assert(strstr(mg_error(), "no group"), "%s", mg_error());
 	cr_assert_eq(mg_pull_state_read(state, &st), -ENOENT);
 }
