@@ -366,11 +366,54 @@ int mg_enforce_block_remove(int sysfd, const char *name)
 	return mg_fail(EOPNOTSUPP, "%s: no way to remove it (neither SCSI nor MMC)", name);
 }
 
+/* Clears the read-only flag the udev rules put on every USB disk, on the
+ * disk and its partitions; nothing to do when sysfs `ro` already reads 0. */
+static int set_rw(int sysfd, int devfd, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	char path[SYS_PATH_MAX];
+	int zero = 0;
+
+	snprintf(path, sizeof(path), "class/block/%s/ro", name);
+	if (attr_is(sysfd, path, "0"))
+		return 0;
+	fd = openat(devfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return mg_fail_errno(errno, "/dev/%s", name);
+	if (ioctl(fd, BLKROSET, &zero) < 0)
+		return mg_fail_errno(errno, "/dev/%s: BLKROSET", name);
+	return 0;
+}
+
+int mg_enforce_block_writable(int sysfd, int devfd, const char *name)
+{
+	char path[SYS_PATH_MAX];
+	struct dirent *de;
+	int fd, r;
+	DIR *d;
+
+	r = set_rw(sysfd, devfd, name);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "class/block/%s", name);
+	fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return mg_fail_errno(errno, "%s", path);
+	}
+	while ((de = readdir(d)) && r == 0)
+		if (strncmp(de->d_name, name, strlen(name)) == 0 && is_partition(sysfd, de->d_name))
+			r = set_rw(sysfd, devfd, de->d_name);
+	closedir(d);
+	return r;
+}
+
 int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t)
 {
 	switch (t) {
 	case MG_TARGET_ALLOW:
-		return 0;
+		return mg_enforce_block_writable(sysfd, devfd, name);
 	case MG_TARGET_READ_ONLY:
 		return mg_enforce_block_readonly(sysfd, devfd, name);
 	default:

@@ -215,6 +215,7 @@ static void header(struct out *o, const char *origin)
 	     "# Decides USB devices before any driver binds, with or without mynaguardd:\n"
 	     "# rules in policy order, the first match wins (docs/devices.md).\n"
 	     "ACTION!=\"add\", GOTO=\"mynaguard_end\"\n"
+	     "SUBSYSTEM==\"block\", GOTO=\"mynaguard_block\"\n"
 	     "SUBSYSTEM!=\"usb\", GOTO=\"mynaguard_end\"\n"
 	     "ENV{DEVTYPE}==\"usb_interface\", GOTO=\"mynaguard_interface\"\n"
 	     "ENV{DEVTYPE}!=\"usb_device\", GOTO=\"mynaguard_end\"\n"
@@ -228,8 +229,39 @@ static void header(struct out *o, const char *origin)
 	     "ENV{MYNAGUARD_CLASSES}==\":000000:*|:ef0201:*\", ENV{MYNAGUARD_CLASSES}=\"$env{ID_USB_INTERFACES}\"\n");
 }
 
-static void footer(struct out *o)
+#define SETRO "RUN+=\"/usr/sbin/blockdev --setro $devnode\""
+
+/* Media not allowed are read-only from their first event, before udisks
+ * or anyone can mount them; blocked ones are also hidden from udisks until
+ * the agent removes them. */
+static void media_line(struct out *o, const char *cond, enum mg_target t, const char *name)
 {
+	if (t == MG_TARGET_ALLOW)
+		return;
+	emit(o, "%s, %s, %sENV{MYNAGUARD}=\"%s\", ENV{MYNAGUARD_RULE}=\"media.%s\", GOTO=\"mynaguard_end\"\n",
+	     cond, SETRO, t == MG_TARGET_READ_ONLY ? "" : "ENV{UDISKS_IGNORE}=\"1\", ", mg_target_name(t), name);
+}
+
+static void block_lines(struct out *o, const struct mg_device_policy *p)
+{
+	emit(o, "GOTO=\"mynaguard_end\"\n\n"
+	     "# Block devices: every disk on USB starts read-only, and the agent lifts\n"
+	     "# it for a device the policy allows; other media follow \"media\".\n"
+	     "LABEL=\"mynaguard_block\"\n");
+	if (p->audit_only) {
+		emit(o, "GOTO=\"mynaguard_end\"\n");
+		return;
+	}
+	emit(o, "SUBSYSTEMS==\"usb\", %s, ENV{MYNAGUARD}=\"read-only\", ENV{MYNAGUARD_RULE}=\"usb-storage\", "
+	     "GOTO=\"mynaguard_end\"\n", SETRO);
+	media_line(o, "KERNEL==\"mmcblk[0-9]*\", ATTRS{type}==\"SD\"", p->media[MG_MEDIA_SD], "sd");
+	media_line(o, "KERNEL==\"sr[0-9]*\"", p->media[MG_MEDIA_OPTICAL], "optical");
+	media_line(o, "ATTRS{removable}==\"1\"", p->media[MG_MEDIA_REMOVABLE], "removable");
+}
+
+static void footer(struct out *o, const struct mg_device_policy *p)
+{
+	block_lines(o, p);
 	emit(o, "GOTO=\"mynaguard_end\"\n\n"
 	     "# Interfaces of a device this file authorized; the agent handles the rest.\n"
 	     "LABEL=\"mynaguard_interface\"\n"
@@ -256,7 +288,7 @@ int mg_udevrules_generate(const struct mg_device_policy *p, const char *origin, 
 			rule_lines(&o, p, &p->rules[k]);
 		default_lines(&o, p);
 	}
-	footer(&o);
+	footer(&o, p);
 	if (o.err) {
 		free(o.p);
 		return mg_fail(o.err, "udev rules: %s", o.err == -ENOMEM ? "out of memory" : "formatting failed");

@@ -67,7 +67,14 @@ int mg_enforce_block_readonly(int sysfd, int devfd, const char *name);
 /* Removes NAME from the system (see above). */
 int mg_enforce_block_remove(int sysfd, const char *name);
 
-/* READ_ONLY -> mg_enforce_block_readonly, BLOCK/HOLD -> remove, ALLOW -> nothing. */
+/* Clears the read-only flag of NAME and its partitions where it is set: the
+ * generated udev rules make every disk on USB read-only from its first
+ * event, so that nothing can be written before the agent has decided. */
+int mg_enforce_block_writable(int sysfd, int devfd, const char *name);
+
+/* READ_ONLY -> mg_enforce_block_readonly, BLOCK/HOLD -> remove,
+ * ALLOW -> mg_enforce_block_writable.  The agent calls it for every
+ * decision, ALLOW included. */
 int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t);
 
 #endif

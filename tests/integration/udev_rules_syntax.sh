@@ -2,8 +2,9 @@
 # The generated udev rules, run by the real udev (systemd's udevadm test,
 # which parses every rules file and applies them to one device) against
 # every device of the zoo in a umockdev testbed: no line is rejected, each
-# device gets what the policy engine decides, and the rules alone (no
-# agent) keep every storage device unauthorized.
+# device gets what the policy engine decides, the rules alone (no agent)
+# keep every storage device unauthorized, and disks and media that are not
+# allowed are read-only from their first event.
 #
 # udevadm test reads the rules directories and writes its database under
 # /run/udev, so it runs in a private mount namespace with tmpfs over
@@ -54,6 +55,12 @@ while read -r name _ _; do
 	engine=$(mg_devices decide /sys "devices/pci0000:00/0000:00:14.0/usb1/$name" "$POLICY")
 	echo "$name ${action:-none} ${rule:-none} $(cat "$bus/$name/authorized") $engine"
 done <"$T/expect"
+# Block devices: "NAME RULE RUN".
+for blk in sdb sdb1 mmcblk0 sr0; do
+	udevadm test --action=add "/sys/class/block/$blk" >"$T/test.out" 2>"$T/test.err"
+	if grep -E '^/etc/udev/rules.d/70-mynaguard.rules:[0-9]+' "$T/test.err"; then exit 3; fi
+	echo "block-$blk $(sed -n 's/^MYNAGUARD_RULE=//p' "$T/test.out") $(cat "$T/test.out" "$T/test.err" | sed -n "s/^run: '\(.*\)'$/\1/p" | tr ' ' '+')"
+done
 # The interfaces of a device udev allowed are authorized through its db entry.
 echo 0 >"$bus/1-7/1-7:1.0/authorized"
 udevadm test --action=add "$bus/1-7/1-7:1.0" >/dev/null 2>&1
@@ -64,7 +71,8 @@ echo "iface-1-1:1.0 $(cat "$bus/1-1/1-1:1.0/authorized")"
 INSIDE
 
 zoo_args=(-d "$ZOO/roothub.umockdev")
-for f in stick stick-registered stick-hid mtp-phone rndis-phone cdc-ecm bluetooth keyboard mouse smartcard hub printer webcam; do
+for f in stick stick-registered stick-hid mtp-phone rndis-phone cdc-ecm bluetooth keyboard mouse smartcard hub printer webcam \
+	sd-reader optical; do
 	zoo_args+=(-d "$ZOO/$f.umockdev")
 done
 export T POLICY
@@ -97,6 +105,11 @@ for name in 1-1 1-14 1-2 1-10/1-10.1; do
 	grep -q "^$name [a-z]* [^ ]* 0 " "$T/results" || fail "$name: storage authorized without the agent"
 done
 ok "without the agent every stick stays unauthorized"
+expect_grep "block-sdb usb-storage /usr/sbin/blockdev+--setro+/dev/sdb$" "$T/results"
+expect_grep "block-sdb1 usb-storage /usr/sbin/blockdev+--setro+/dev/sdb1$" "$T/results"
+expect_grep "block-mmcblk0 media.sd /usr/sbin/blockdev+--setro+/dev/mmcblk0$" "$T/results"
+expect_grep "block-sr0 media.optical /usr/sbin/blockdev+--setro+/dev/sr0$" "$T/results"
+ok "every disk on USB, the SD card and the optical drive are made read-only before anyone can mount them"
 expect_grep "iface-1-7:1.0 1" "$T/results"
 expect_grep "iface-1-1:1.0 1" "$T/results"
 ok "interfaces of an allowed device are authorized; others are left to the agent"

@@ -145,3 +145,17 @@ Test(udevrules, audit_only_blocks_nothing)
 	cr_assert(strstr(text, "ATTR{authorized}=\"1\", ENV{MYNAGUARD}=\"allow\", ENV{MYNAGUARD_RULE}=\"audit-only\""),
 	          "%s", text);
 }
+
+Test(udevrules, media_are_read_only_from_their_first_event)
+{
+	_cleanup_free_ char *text = generate(
+		"{\"schema\":1,\"devices\":{\"media\":{\"sd\":\"allow\",\"optical\":\"read-only\"}}}");
+	const char *b = strstr(text, "LABEL=\"mynaguard_block\"");
+
+	cr_assert(b, "%s", text);
+	cr_assert(strstr(b, "SUBSYSTEMS==\"usb\", RUN+=\"/usr/sbin/blockdev --setro $devnode\""), "%s", b);
+	cr_assert_null(strstr(b, "mmcblk"), "an allowed medium is left alone");
+	cr_assert(strstr(b, "KERNEL==\"sr[0-9]*\", RUN+=\"/usr/sbin/blockdev --setro $devnode\", ENV{MYNAGUARD}"));
+	cr_assert(strstr(b, "ATTRS{removable}==\"1\", RUN+=\"/usr/sbin/blockdev --setro $devnode\", "
+	                    "ENV{UDISKS_IGNORE}=\"1\""));
+}
