@@ -53,6 +53,10 @@ if dd if=/dev/zero of="$LOOP" bs=4096 count=1 oflag=direct conv=notrunc 2>"$T/er
 	fail "dd wrote to $LOOP"
 fi
 ok "writing the device node fails: $(grep -m1 '^dd:' "$T/err")"
+expect_exit 0 mg_devices writable "$NAME"
+[[ $(blockdev --getro "$LOOP") == 0 ]] || fail "allow left $NAME read-only"
+ok "allowing the device clears the flag again (what the udev rules set on every USB disk)"
+
 expect_exit 1 mg_devices readonly "no-such-disk"
 expect_grep "/dev/no-such-disk" "$T/err"
 ok "a missing device is an error naming it"

@@ -3,7 +3,7 @@
  *   mg_devices decide SYSROOT DEVPATH POLICY.json [STATE]
  *                                              print "TARGET RULE" for a device,
  *                                              with the tickets stored in STATE
- *   mg_devices readonly NAME                   make /dev/NAME read-only (/sys, /dev)
+ *   mg_devices readonly|writable NAME          make /dev/NAME read-only or writable (/sys, /dev)
  * It calls the library exactly as mynaguardd does; it is not installed. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -68,14 +68,14 @@ static int decide(const char *sysroot, const char *devpath, const char *policy, 
 	return 0;
 }
 
-static int readonly(const char *name)
+static int set_block(const char *name, enum mg_target t)
 {
 	_cleanup_close_ int sysfd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int devfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (sysfd < 0 || devfd < 0)
 		return mg_fail_errno(errno, "/sys or /dev");
-	return mg_enforce_block_readonly(sysfd, devfd, name);
+	return mg_enforce_block(sysfd, devfd, name, t);
 }
 
 int main(int argc, char **argv)
@@ -87,9 +87,11 @@ int main(int argc, char **argv)
 	else if ((argc == 5 || argc == 6) && strcmp(argv[1], "decide") == 0)
 		r = decide(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 	else if (argc == 3 && strcmp(argv[1], "readonly") == 0)
-		r = readonly(argv[2]);
+		r = set_block(argv[2], MG_TARGET_READ_ONLY);
+	else if (argc == 3 && strcmp(argv[1], "writable") == 0)
+		r = set_block(argv[2], MG_TARGET_ALLOW);
 	else {
-		fprintf(stderr, "usage: mg_devices udev-rules POLICY | decide SYSROOT DEVPATH POLICY [STATE] | readonly NAME\n");
+		fprintf(stderr, "usage: mg_devices udev-rules POLICY | decide SYSROOT DEVPATH POLICY [STATE] | readonly|writable NAME\n");
 		return 2;
 	}
 	if (r < 0) {
