@@ -20,13 +20,21 @@ struct text {
 	bool oversize;            /* more than max was offered */
 };
 
+/* The conversion being waited for. */
+struct request {
+	xcb_atom_t selection;
+	xcb_timestamp_t time;     /* the new owner's own timestamp, echoed in the notify */
+};
+
+/* The time tells this answer from a late one to an earlier conversion that
+ * timed out, which would otherwise be taken for the new owner's. */
 static bool is_notify_for(struct guard *g, xcb_generic_event_t *ev, void *arg)
 {
-	const struct selection *s = arg;
+	const struct request *req = arg;
 	const xcb_selection_notify_event_t *e = (const xcb_selection_notify_event_t *)ev;
 
 	return (ev->response_type & 0x7F) == XCB_SELECTION_NOTIFY && e->requestor == g->win &&
-	       e->selection == s->atom;
+	       e->selection == req->selection && e->time == req->time;
 }
 
 static bool is_new_chunk(struct guard *g, xcb_generic_event_t *ev, void *arg)
@@ -37,16 +45,17 @@ static bool is_new_chunk(struct guard *g, xcb_generic_event_t *ev, void *arg)
 	       e->atom == g->atoms[A_PROPERTY] && e->state == XCB_PROPERTY_NEW_VALUE;
 }
 
-/* Asks the owner of s for target.  1: the answer is in our property;
- * 0: refused; -ETIMEDOUT: no answer in time. */
-static int convert(struct guard *g, struct selection *s, xcb_atom_t target)
+/* Asks the owner of s (since time t) for target.  1: the answer is in our
+ * property; 0: refused; -ETIMEDOUT: no answer in time. */
+static int convert(struct guard *g, struct selection *s, xcb_atom_t target, xcb_timestamp_t t)
 {
+	struct request req = {.selection = s->atom, .time = t};
 	xcb_generic_event_t *ev;
 	bool refused;
 
 	xcb_delete_property(g->c, g->win, g->atoms[A_PROPERTY]);
-	xcb_convert_selection(g->c, g->win, s->atom, target, g->atoms[A_PROPERTY], XCB_CURRENT_TIME);
-	ev = guard_wait(g, guard_now_ms() + GUARD_ANSWER_MS, is_notify_for, s);
+	xcb_convert_selection(g->c, g->win, s->atom, target, g->atoms[A_PROPERTY], t);
+	ev = guard_wait(g, guard_now_ms() + GUARD_ANSWER_MS, is_notify_for, &req);
 	if (!ev)
 		return -ETIMEDOUT;
 	refused = ((xcb_selection_notify_event_t *)ev)->property == XCB_NONE;
@@ -117,13 +126,14 @@ static int read_incr(struct guard *g, struct text *t)
 	return 0;
 }
 
-static enum mg_clip_content read_text(struct guard *g, struct selection *s, struct text *t)
+static enum mg_clip_content read_text(struct guard *g, struct selection *s, xcb_timestamp_t when,
+                                      struct text *t)
 {
 	xcb_atom_t type;
-	int r = convert(g, s, g->atoms[A_UTF8_STRING]);
+	int r = convert(g, s, g->atoms[A_UTF8_STRING], when);
 
 	if (r == 0)
-		r = convert(g, s, g->atoms[A_STRING]);
+		r = convert(g, s, g->atoms[A_STRING], when);
 	if (r == 0)
 		return MG_CLIP_NOT_TEXT;
 	if (r < 0 || take_property(g, t, &type) < 0)
@@ -163,7 +173,7 @@ void guard_selection_changed(struct guard *g, struct selection *s, xcb_window_t 
 		return;
 	s->owner.pid = guard_client_pid(g, owner, s->owner_exe);
 	s->owner.exe = s->owner_exe[0] ? s->owner_exe : NULL;
-	content = read_text(g, s, &text);
+	content = read_text(g, s, t, &text);
 	/* A newer copy arrived meanwhile: this one is gone, vet that one. */
 	if (s->pending || mg_clip_vet(&g->policy, content, text.data, text.len, &v) < 0) {
 		free(text.data);

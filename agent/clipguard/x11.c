@@ -17,7 +17,7 @@ static const char *const atom_names[A_COUNT] = {
 	[A_TIMESTAMP] = "TIMESTAMP", [A_MULTIPLE] = "MULTIPLE", [A_INCR] = "INCR",
 	[A_UTF8_STRING] = "UTF8_STRING", [A_STRING] = "STRING", [A_TEXT] = "TEXT",
 	[A_TEXT_PLAIN_UTF8] = "text/plain;charset=utf-8", [A_TEXT_PLAIN] = "text/plain",
-	[A_PROPERTY] = "_MYNAGUARD_SELECTION",
+	[A_PROPERTY] = "_MYNAGUARD_SELECTION", [A_GUARD] = "_MYNAGUARD_CLIPGUARD",
 };
 
 int64_t guard_now_ms(void)
@@ -70,6 +70,30 @@ static int check_extensions(struct guard *g)
 	return 0;
 }
 
+/* One guard per display: two would take every selection from each other
+ * in turn.  The claim is a selection of our own, as window managers do
+ * with WM_S0; it is released when the guard's connection closes. */
+static int claim_display(struct guard *g)
+{
+	xcb_atom_t claim = g->atoms[A_GUARD];
+	xcb_get_selection_owner_reply_t *r;
+	bool ours;
+
+	r = xcb_get_selection_owner_reply(g->c, xcb_get_selection_owner(g->c, claim), NULL);
+	ours = r && r->owner == XCB_NONE;
+	free(r);
+	if (ours) {
+		xcb_set_selection_owner(g->c, g->win, claim, XCB_CURRENT_TIME);
+		r = xcb_get_selection_owner_reply(g->c, xcb_get_selection_owner(g->c, claim), NULL);
+		ours = r && r->owner == g->win;
+		free(r);
+	}
+	if (!ours)
+		return mg_fail(EEXIST, "X11: display \"%s\" has a clipboard guard already",
+		               getenv("DISPLAY") ? getenv("DISPLAY") : "");
+	return 0;
+}
+
 int guard_x11_open(struct guard *g)
 {
 	const xcb_setup_t *setup;
@@ -92,6 +116,8 @@ int guard_x11_open(struct guard *g)
 	g->win = xcb_generate_id(g->c);
 	xcb_create_window(g->c, XCB_COPY_FROM_PARENT, g->win, screen->root, 0, 0, 1, 1, 0,
 	                  XCB_WINDOW_CLASS_INPUT_ONLY, screen->root_visual, XCB_CW_EVENT_MASK, &mask);
+	if ((r = claim_display(g)) < 0)
+		return r;
 	g->sel[0] = (struct selection){.name = "CLIPBOARD", .atom = g->atoms[A_CLIPBOARD]};
 	g->sel[1] = (struct selection){.name = "PRIMARY", .atom = g->atoms[A_PRIMARY]};
 	for (int i = 0; i < 2; i++)

@@ -13,6 +13,9 @@ policy() { printf '{"schema":1,"clipboard":%s}' "$1" >"$T/policy.json"; }
 policy '{"mode":"block-sensitive","action":"redact","redaction":{"mask":"*"}}'
 guard_start --no-agent --policy "$T/policy.json"
 expect_grep "mode block-sensitive" "$T/guard.log"
+expect_exit 1 mynaguard-clipguard --no-agent --policy "$T/policy.json"
+expect_grep "display \"$DISPLAY\" has a clipboard guard already" "$T/err"
+ok "one guard per display: a second one refuses to start"
 
 clip_copy clipboard "住民 山田太郎 個人番号 123456789018 です"
 [[ $(clip_paste clipboard) == "住民 山田太郎 個人番号 ************ です" ]] || fail "kojin not redacted: $(clip_paste clipboard)"
