@@ -39,18 +39,18 @@ enum guard_atom {
 /* One selection the guard watches. */
 struct selection {
 	const char *name;                  /* "CLIPBOARD" or "PRIMARY" */
-	xcb_atom_t atom;
+	xcb_atom_t atom;                   /* its atom */
 	bool owned;                        /* the guard owns it now */
 	xcb_timestamp_t since;             /* when it took ownership */
 	bool serving;                      /* text is what it serves (else nothing) */
 	uint8_t *text;                     /* the text served (malloc'd), or NULL */
-	size_t len;
+	size_t len;                        /* its bytes */
 	struct mg_clip_process owner;      /* who copied: pid 0 / exe NULL when unknown */
 	char owner_exe[PATH_MAX];          /* storage for owner.exe */
 	pid_t last_refused;                /* requester last reported, so a poller is reported once */
 	bool pending;                      /* a new owner to vet, seen while busy */
-	xcb_window_t pending_owner;
-	xcb_timestamp_t pending_time;
+	xcb_window_t pending_owner;        /* its window */
+	xcb_timestamp_t pending_time;      /* its ownership timestamp (XFixes) */
 };
 
 /* The link to the agent (agent/mynaguardd/guards.c on the other side). */
@@ -62,16 +62,16 @@ struct link {
 };
 
 struct guard {
-	xcb_connection_t *c;
+	xcb_connection_t *c;               /* the session's X server */
 	xcb_window_t win;                  /* requestor for reads, owner when serving */
-	xcb_atom_t atoms[A_COUNT];
+	xcb_atom_t atoms[A_COUNT];         /* interned at start, by enum guard_atom */
 	uint8_t xfixes_event;              /* first event code of XFixes */
 	uint32_t max_property;             /* largest property one request may write (bytes) */
 	struct selection sel[2];           /* CLIPBOARD, PRIMARY */
 	struct mg_clipboard_policy policy; /* in force */
 	bool policy_from_file;             /* --policy: the agent's section is not taken */
 	struct link link;
-	bool quit;
+	bool quit;                         /* a signal asked the guard to end */
 };
 
 /* x11.c */
