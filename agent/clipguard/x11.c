@@ -14,7 +14,7 @@
 
 static const char *const atom_names[A_COUNT] = {
 	[A_CLIPBOARD] = "CLIPBOARD", [A_PRIMARY] = "PRIMARY", [A_TARGETS] = "TARGETS",
-	[A_TIMESTAMP] = "TIMESTAMP", [A_MULTIPLE] = "MULTIPLE", [A_INCR] = "INCR",
+	[A_TIMESTAMP] = "TIMESTAMP", [A_INCR] = "INCR",
 	[A_UTF8_STRING] = "UTF8_STRING", [A_STRING] = "STRING", [A_TEXT] = "TEXT",
 	[A_TEXT_PLAIN_UTF8] = "text/plain;charset=utf-8", [A_TEXT_PLAIN] = "text/plain",
 	[A_PROPERTY] = "_MYNAGUARD_SELECTION", [A_GUARD] = "_MYNAGUARD_CLIPGUARD",
