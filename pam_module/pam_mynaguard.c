@@ -162,6 +162,10 @@ static int check_as_root(pam_handle_t *pamh, const struct options *o, struct att
 	int ret = PAM_SUCCESS, r;
 
 	r = mg_otp_policy_load(o->statedir, o->config, pol);
+	if (r == 0 && o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "user %s: store %s, window %llu, max_failures %llu, "
+		           "lockout %llu s", a->user, o->store, (unsigned long long)pol->window,
+		           (unsigned long long)pol->max_failures, (unsigned long long)pol->lockout_seconds);
 	if (r == 0)
 		r = mg_otpstore_open(o->store, o->hostkey, &s);
 	/* Users without a token are not asked for a code. */
@@ -271,6 +275,8 @@ static int check_with_helper(pam_handle_t *pamh, const struct options *o, struct
 
 	if (ret != PAM_SUCCESS)
 		return ret;
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "user %s: not root, asking %s", a->user, o->helper);
 	a->err = helper_talk(o, a);
 	a->audited = a->err == 0;
 	return PAM_SUCCESS;
