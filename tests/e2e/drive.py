@@ -68,7 +68,7 @@ class Qmp:
             self._read()
 
 
-def plug(qmp, work, name, kind):
+def plug(qmp, work, name, kind, log):
     spec = dict(DEVICES[kind])
     if spec["driver"] == "usb-storage":
         image = os.path.join(work, f"{name}.img")
@@ -78,7 +78,9 @@ def plug(qmp, work, name, kind):
                                      "file": {"driver": "file", "filename": image}})
         spec["drive"] = f"blk-{name}"
     qmp.call("device_add", id=name, bus="xhci.0", **spec)
-    print(qmp.call("human-monitor-command", **{"command-line": "info usb"}).rstrip(), flush=True)
+    usb = qmp.call("human-monitor-command", **{"command-line": "info usb"}).rstrip()
+    log.write(usb + "\n")
+    print(usb, flush=True)
 
 
 def unplug(qmp, name, kinds):
@@ -104,7 +106,7 @@ def main():
         ["qemu-system-x86_64", "-accel", "tcg", "-m", "768", "-smp", "1",
          "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
          "-kernel", a.kernel, "-initrd", a.initrd, "-append", a.append,
-         "-device", "qemu-xhci,id=xhci",
+         "-device", "qemu-xhci,id=xhci,p2=8,p3=8",
          "-qmp", f"unix:{qmp_path},server=on,wait=off"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = queue.Queue()
@@ -134,7 +136,7 @@ def main():
                 failed.append(line[5:])
             elif line.startswith("@@ plug "):
                 kinds[words[2]] = words[3]
-                plug(qmp, a.work, words[2], words[3])
+                plug(qmp, a.work, words[2], words[3], log)
                 vm.stdin.write(b"ok\n"); vm.stdin.flush()
             elif line.startswith("@@ unplug "):
                 unplug(qmp, words[2], kinds)

@@ -49,7 +49,7 @@ plug() {
 		done
 		[ -n "$DEV" ] && break
 		i=$((i + 1))
-		[ $i -gt 1200 ] && { fail "plug-$1" "no new USB device in sysfs"; return 1; }
+		[ $i -gt 1200 ] && { diagnose; fail "plug-$1" "no new USB device in sysfs"; return 1; }
 		sleep 0.1
 	done
 	udevadm settle
@@ -61,6 +61,20 @@ unplug() {
 	ask_host unplug "$1"
 	while [ -e "/sys/bus/usb/devices/$d" ]; do sleep 0.1; done
 	udevadm settle
+}
+
+# diagnose [DEV]: what a failing check looked at, for the console log.
+diagnose() {
+	echo "--- usb devices:"; ls /sys/bus/usb/devices | tr '\n' ' '; echo
+	if [ -n "${1:-}" ]; then
+		for f in /sys/bus/usb/devices/$1 /sys/bus/usb/devices/$1:*; do
+			echo "$f authorized=$(cat "$f/authorized" 2>/dev/null) driver=$(readlink "$f/driver" 2>/dev/null)"
+		done
+	fi
+	echo "--- kernel:"; dmesg | tail -15
+	echo "--- agent:"; tail -5 /tmp/agent.log 2>/dev/null
+	echo "--- decisions:"; grep -o '"event":"device[^}]*' "$STATE"/audit/audit.log 2>/dev/null | tail -4
+	echo "---"
 }
 
 # agent_decided NAME SERIAL: waits until the agent's journal has, since NAME
@@ -167,20 +181,20 @@ plug stick usb-storage && check stick-blocked-before-agent storage_never_bound s
 check stick-blocked-before-agent-final storage_never_bound stick
 unplug stick
 
-if ! [ -x /usr/sbin/mynaguardd ]; then
-	bye
-fi
-
 # Layer 2: the agent.
 check agent-started start_agent
 check keyboard-usable-agent-started keyboard_usable kbd
 check card-reader-usable-agent-started card_reader_usable ccid
+# A keyboard plugged in now meets root hubs the agent closed to interfaces.
+plug kbd2 usb-kbd && agent_decided kbd2 0627:0001 &&
+	check keyboard-plugged-agent-running keyboard_usable kbd2
 plug stick usb-storage && agent_decided stick MG-UNREGISTERED &&
 	check stick-blocked-agent-running storage_never_bound stick
 plug regstick usb-storage-registered
 if disk=$(stick_disk regstick) && agent_decided regstick MG-REGISTERED-1; then
 	check registered-stick-read-only read_only "$disk"
 else
+	diagnose "$DEV_regstick"
 	fail registered-stick-read-only "no disk below the registered stick"
 fi
 check stick-blocked-agent-running-final storage_never_bound stick
@@ -192,13 +206,15 @@ check agent-restarted start_agent
 check keyboard-kept-across-restart [ "$(keyboard_input kbd)" = "$kbd_input" ]
 check keyboard-usable-after-restart keyboard_usable kbd
 check card-reader-usable-after-restart card_reader_usable ccid
-check registered-stick-kept-across-restart [ "$(stick_disk regstick)" = "$disk" ]
+disk_kept() { [ -n "$disk" ] && [ "$(stick_disk regstick)" = "$disk" ]; }
+check registered-stick-kept-across-restart disk_kept
 check registered-stick-read-only-after-restart read_only "$disk"
 
 # Layer 1 again: the agent killed outright.
 stop_agent KILL
 plug stick usb-storage && check stick-blocked-agent-killed storage_never_bound stick
 check keyboard-usable-agent-killed keyboard_usable kbd
+plug kbd3 usb-kbd && check keyboard-plugged-agent-killed keyboard_usable kbd3
 check stick-blocked-agent-killed-final storage_never_bound stick
 unplug stick
 bye

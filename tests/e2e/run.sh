@@ -27,7 +27,7 @@ done
 busybox_bin=$(command -v busybox)
 file -L "$busybox_bin" 2>/dev/null | grep -q 'statically linked' || [[ -x /bin/busybox ]] ||
 	die "busybox-static is needed"
-for prog in ${MG_E2E_PROGS-agent/mynaguardd admin/mynaguardctl admin/mynaguard-admin}; do
+for prog in agent/mynaguardd admin/mynaguardctl admin/mynaguard-admin tests/mg_testbed; do
 	[[ -x $MG_BUILD_DIR/$prog ]] || die "$MG_BUILD_DIR/$prog not built"
 done
 
@@ -98,14 +98,14 @@ done
 printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\ndisk:x:6:\ninput:x:101:\nplugdev:x:46:\n' >"$root/etc/group"
 
-[[ -x $MG_BUILD_DIR/agent/mynaguardd ]] && copy_bin "$MG_BUILD_DIR/agent/mynaguardd" /usr/sbin/mynaguardd
-[[ -x $MG_BUILD_DIR/admin/mynaguardctl ]] && copy_bin "$MG_BUILD_DIR/admin/mynaguardctl" /usr/sbin/mynaguardctl
+copy_bin "$MG_BUILD_DIR/agent/mynaguardd" /usr/sbin/mynaguardd
+copy_bin "$MG_BUILD_DIR/admin/mynaguardctl" /usr/sbin/mynaguardctl
 
 # The terminal's trust state, prepared by the administrator's tools on the
 # host exactly as on a real terminal: a pinned keyring and an applied
 # policy that allows the keyboard and card reader and the registered stick
 # read-only.  The generated udev rules come from that policy.
-bash "$here/policy.sh" "$work/admin" "$root"
+MG_BUILD_DIR=$MG_BUILD_DIR bash "$here/policy.sh" "$work/admin" "$root"
 
 install -m 0755 "$here/guest-init.sh" "$root/init"
 echo "$kver" >"$root/etc/kernel-version"
