@@ -67,3 +67,28 @@ expect_exit 2 otp_ctl enroll dave --digits 7 --secret "$secret"
 expect_grep "digits 7" "$T/err"
 expect_exit 2 otp_ctl enroll ../root --secret "$secret"
 ok "bad enrollments fail with one clear line"
+
+# A token whose clock runs 25 steps ahead: refused until the administrator
+# resyncs with two consecutive codes; then its codes log in.
+secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+otp_ctl enroll drifty --secret "$secret" >/dev/null
+tf=1950000000 ahead=$((25 * 30))
+expect_exit 1 otp_login drifty "$(otp_code "$secret" $((tf + ahead)))" MYNAGUARD_FAKE_TIME=$tf
+printf '%s\n%s\n' "$(otp_code "$secret" $((tf + ahead + 3000)))" "$(otp_code "$secret" $((tf + ahead + 3030)))" >"$T/far"
+MYNAGUARD_FAKE_TIME=$tf expect_exit 1 otp_ctl resync drifty <"$T/far"
+expect_grep "not consecutive codes within 60 steps" "$T/err"
+printf '%s\n%s\n' "$(otp_code "$secret" $((tf + ahead)))" "$(otp_code "$secret" $((tf + ahead + 30)))" |
+	MYNAGUARD_FAKE_TIME=$tf otp_ctl resync drifty >/dev/null 2>&1
+MYNAGUARD_FAKE_TIME=$tf otp_ctl status drifty >"$T/out"
+expect_grep "drift: 26 steps" "$T/out"
+expect_exit 1 otp_login drifty "$(otp_code "$secret" $((tf + ahead + 30)))" MYNAGUARD_FAKE_TIME=$tf
+expect_exit 0 otp_login drifty "$(otp_code "$secret" $((tf + ahead + 60)))" MYNAGUARD_FAKE_TIME=$((tf + 30))
+ok "resync: two consecutive codes within resync_window set the drift; the codes used stay used"
+
+otp_ctl list >"$T/out"
+expect_grep "^drifty .*active" "$T/out"
+otp_ctl remove drifty >/dev/null
+expect_exit 1 otp_ctl status drifty
+expect_exit 1 otp_login drifty "$(otp_code "$secret" $((tf + ahead + 90)))" MYNAGUARD_FAKE_TIME=$((tf + 60))
+expect_grep "No one-time password token is enrolled" "$T/out"
+ok "list shows the token; after remove the user has none"
