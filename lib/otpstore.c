@@ -456,7 +456,7 @@ int mg_otp_state_check(struct mg_otp_state *st, const char *code,
 		res->verdict = MG_OTP_NOT_ENROLLED;
 		return 0;
 	}
-	if (now_step + pol->window <= st->last_step)
+	if (now_step + pol->window < st->last_step)
 		return mg_fail(ESTALE, "%s: the clock (step %llu) is behind the last accepted code "
 		               "(step %llu); check the time", st->user,
 		               (unsigned long long)now_step, (unsigned long long)st->last_step);

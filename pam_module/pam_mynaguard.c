@@ -324,6 +324,19 @@ static void tell_user(pam_handle_t *pamh, const struct attempt *a)
 	}
 }
 
+/* forward_pass: the part before the code is the password of the next
+ * module (pam_unix.so use_first_pass). */
+static void forward_password(pam_handle_t *pamh, const struct attempt *a)
+{
+	char *password = strndup(a->input, a->res.prefix_len);
+
+	if (!password)
+		return;
+	pam_set_item(pamh, PAM_AUTHTOK, password);
+	sodium_memzero(password, a->res.prefix_len);
+	free(password);
+}
+
 /* Logs, audits, delays and answers.  Everything is said about the user
  * and the outcome, never about the code. */
 static int conclude(pam_handle_t *pamh, const struct options *o, struct attempt *a,
@@ -353,10 +366,8 @@ static int conclude(pam_handle_t *pamh, const struct options *o, struct attempt 
 		pam_syslog(pamh, LOG_ALERT, "audit: %s", mg_error());
 	if (!silent)
 		tell_user(pamh, a);
-	if (a->input && o->forward_pass && !a->from_item && a->res.prefix_len > 0) {
-		a->input[a->res.prefix_len] = '\0';
-		pam_set_item(pamh, PAM_AUTHTOK, a->input);
-	}
+	if (a->input && o->forward_pass && !a->from_item && a->res.prefix_len > 0)
+		forward_password(pamh, a);
 	if (accepted)
 		return PAM_SUCCESS;
 	if (delay)

@@ -339,3 +339,19 @@ Test(otpstore, trailing_code_after_password)
 	cr_expect_eq(res.prefix_len, 7);
 	mg_otpstore_close(s);
 }
+
+Test(otpstore, window_zero_same_step_is_a_replay_not_a_clock_fault)
+{
+	struct mg_otpstore *s = open_store();
+	struct mg_otp_result res;
+	char code[9];
+	int64_t t = 1800000000;
+
+	policy.otp.window = 0;
+	enroll(s, "alice");
+	code_at(t, code);
+	cr_expect_eq(attempt(s, "alice", code, t, &res), MG_OTP_ACCEPT);
+	cr_expect_eq(attempt(s, "alice", code, t + 1, &res), MG_OTP_REPLAY);
+	cr_expect_eq(attempt(s, "alice", "000000", t + 1, &res), MG_OTP_REJECT);
+	mg_otpstore_close(s);
+}
