@@ -2,7 +2,8 @@
 # Builds the Debian packages without touching the source tree: copies the
 # tree (no build trees, caches or .git) to OUT/src/mynaguard-VERSION, moves
 # packaging/debian to debian/ there and runs dpkg-buildpackage -us -uc -b.
-# The .debs, .buildinfo and .changes land in OUT.
+# The .debs (with their -dbgsym companions), .buildinfo and .changes land
+# in OUT.
 #
 #   packaging/build-deb.sh [--out DIR] [--version VERSION]
 #
@@ -34,10 +35,14 @@ cp -r "$src/packaging/debian" "$tree/debian"
 if [[ $version != "$(dpkg-parsechangelog -l "$tree/debian/changelog" -S Version)" ]]; then
 	{
 		printf 'mynaguard (%s) unstable; urgency=medium\n\n  * Rebuilt as %s.\n\n' "$version" "$version"
-		printf ' -- mynaguard maintainers <mynaguard@localhost.localdomain>  %s\n\n' "$(date -R)"
+		printf ' -- mynaguard maintainers <mynaguard-maintainers@example.org>  %s\n\n' "$(date -R)"
 		cat "$src/packaging/debian/changelog"
 	} >"$tree/debian/changelog"
 fi
 (cd "$tree" && DEB_BUILD_OPTIONS="parallel=${MG_JOBS:-2}" dpkg-buildpackage -us -uc -b) >"$out/build-$version.log" 2>&1 ||
 	{ tail -40 "$out/build-$version.log" >&2; echo "build-deb.sh: dpkg-buildpackage failed (log: $out/build-$version.log)" >&2; exit 1; }
+# dpkg-buildpackage writes next to the tree it built.
+for f in "$out"/src/mynaguard*_"$version"_*.{deb,buildinfo,changes}; do
+	mv -f "$f" "$out"/
+done
 ls "$out"/mynaguard*_"$version"_*.deb
