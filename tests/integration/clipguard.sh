@@ -6,14 +6,14 @@
 source "$(dirname "$0")/lib.sh"
 command -v Xvfb >/dev/null && command -v xclip >/dev/null || { echo "skip: no Xvfb or xclip"; exit 77; }
 start_xvfb
-at_exit '((rc == 0)) || { echo "--- guard log:"; cat "$T/guard.log"; } >&2'
+at_exit '((rc == 0)) || { echo "--- guard log:"; cat "$T/guard.log"; echo "--- Xvfb:"; cat "$T/xvfb.log"; } >&2'
 policy() { printf '{"schema":1,"clipboard":%s}' "$1" >"$T/policy.json"; }
 
 # --- block-sensitive, redact with the default mask
 policy '{"mode":"block-sensitive","action":"redact","redaction":{"mask":"*"}}'
 guard_start --no-agent --policy "$T/policy.json"
 expect_grep "mode block-sensitive" "$T/guard.log"
-expect_exit 1 mynaguard-clipguard --no-agent --policy "$T/policy.json"
+expect_exit 1 timeout 20 mynaguard-clipguard --no-agent --policy "$T/policy.json"
 expect_grep "display \"$DISPLAY\" has a clipboard guard already" "$T/err"
 ok "one guard per display: a second one refuses to start"
 
