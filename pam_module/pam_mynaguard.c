@@ -154,9 +154,9 @@ static int get_input(pam_handle_t *pamh, const struct options *o, struct attempt
 }
 
 /* The store is root's: as root, check in this process. */
-static int check_as_root(pam_handle_t *pamh, const struct options *o, struct attempt *a,
-                         struct mg_otp_policy *pol)
+static int check_as_root(pam_handle_t *pamh, const struct options *o, struct attempt *a)
 {
+	struct mg_otp_policy policy, *pol = &policy;
 	struct mg_otpstore *s = NULL;
 	struct mg_otp_state st;
 	int ret = PAM_SUCCESS, r;
@@ -387,7 +387,6 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 {
 	struct options o;
 	struct attempt a = {0};
-	struct mg_otp_policy pol = {0};
 	int ret;
 
 	bind_catalog();
@@ -395,7 +394,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (ret == PAM_SUCCESS)
 		ret = get_user(pamh, &a);
 	if (ret == PAM_SUCCESS)
-		ret = geteuid() == 0 ? check_as_root(pamh, &o, &a, &pol)
+		ret = geteuid() == 0 ? check_as_root(pamh, &o, &a)
 		                     : check_with_helper(pamh, &o, &a);
 	if (ret == PAM_SUCCESS)
 		ret = conclude(pamh, &o, &a, flags & PAM_SILENT, geteuid() == 0 ? a.res.delay : 0);
