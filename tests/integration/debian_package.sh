@@ -40,12 +40,15 @@ lintian --fail-on error,warning --tag-display-limit 0 "$out/mynaguard_${v1}_amd6
 	{ cat "$T/lintian" >&2; fail "lintian found errors or warnings"; }
 ok "lintian: no errors, no warnings ($(grep -c . "$T/lintian" || true) info lines)"
 
-# hardening-check on every ELF file the packages ship.
+# hardening-check on every ELF file the packages ship: PIE, stack
+# protector, fortify, relro, bindnow.  Not control-flow integrity: bookworm's
+# crt objects carry no CET property, so no binary linked on bookworm has it
+# (nginx and curl from Debian fail that line too).
 for deb in "${debs_v1[@]}"; do dpkg -x "$deb" "$T/x"; done
 nelf=0
 while read -r f; do
 	file -b "$f" | grep -q '^ELF' || continue
-	hardening-check --quiet "$f" >"$T/hc" 2>&1 || { cat "$T/hc" >&2; fail "hardening-check: ${f#"$T"/x}"; }
+	hardening-check --quiet --nocfprotection "$f" >"$T/hc" 2>&1 || { cat "$T/hc" >&2; fail "hardening-check: ${f#"$T"/x}"; }
 	nelf=$((nelf + 1))
 done < <(find "$T/x" -type f)
 ((nelf >= 4)) || fail "only $nelf ELF files in the packages"
