@@ -867,3 +867,75 @@ int mg_otp_audit(const char *statedir, const char *user, const char *service,
 	rec.detail = detail;
 	return mg_audit(dir, "pam", &rec);
 }
+
+void mg_otp_paths_defaults(struct mg_otp_paths *p)
+{
+	snprintf(p->store, sizeof(p->store), "%s", MG_STATEDIR "/otp");
+	snprintf(p->hostkey, sizeof(p->hostkey), "%s", MG_SYSCONFDIR "/otp.key");
+	snprintf(p->statedir, sizeof(p->statedir), "%s", MG_STATEDIR);
+	snprintf(p->config, sizeof(p->config), "%s", MG_SYSCONFDIR "/mynaguard.conf");
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	s += strspn(s, " \t");
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+static int paths_line(char *line, const char *origin, int n, struct mg_otp_paths *p, unsigned *seen)
+{
+	static const char *const keys[] = {"store", "hostkey", "statedir", "config"};
+	char *fields[] = {p->store, p->hostkey, p->statedir, p->config};
+	char *eq = strchr(line, '='), *key, *value;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return 0;
+	if (!eq)
+		return mg_fail(EINVAL, "%s:%d: expected KEY = VALUE", origin, n);
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	for (unsigned i = 0; i < MG_ARRAY_SIZE(keys); i++) {
+		if (strcmp(key, keys[i]) != 0)
+			continue;
+		if (*seen & (1u << i))
+			return mg_fail(EINVAL, "%s:%d: %s given twice", origin, n, key);
+		if (value[0] != '/' || strlen(value) >= MG_OTP_PATH_MAX)
+			return mg_fail(EINVAL, "%s:%d: %s: expected an absolute path shorter than %d bytes",
+			               origin, n, key, MG_OTP_PATH_MAX);
+		*seen |= 1u << i;
+		snprintf(fields[i], MG_OTP_PATH_MAX, "%s", value);
+		return 0;
+	}
+	return mg_fail(EINVAL, "%s:%d: unknown key '%.32s'", origin, n, key);
+}
+
+int mg_otp_paths_parse(const char *buf, size_t len, const char *origin, struct mg_otp_paths *p)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *line, *next;
+	unsigned seen = 0;
+	int n = 0, r = 0;
+
+	mg_otp_paths_defaults(p);
+	if (len > MG_OTP_PATHS_FILE_MAX)
+		return mg_fail(EFBIG, "%s: larger than %d bytes", origin, MG_OTP_PATHS_FILE_MAX);
+	if (memchr(buf, '\0', len))
+		return mg_fail(EINVAL, "%s: contains a NUL byte", origin);
+	copy = strndup(buf, len);
+	if (!copy)
+		return mg_fail(ENOMEM, "%s: out of memory", origin);
+	for (line = copy; r == 0 && line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		r = paths_line(line, origin, ++n, p, &seen);
+	}
+	return r;
+}

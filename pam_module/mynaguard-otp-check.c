@@ -29,73 +29,36 @@
 
 extern char **environ;
 
-/* Where the helper finds things. */
-struct paths {
-	char store[PATH_MAX];     /* the OTP store */
-	char hostkey[PATH_MAX];   /* the host key */
-	char statedir[PATH_MAX];  /* policy in force and audit journal */
-	char config[PATH_MAX];    /* the terminal configuration */
-};
-
-static bool trusted(const char *path)
+/* The configuration beside the program, if there is one.  It must be
+ * root's, as must its directory, and neither writable by others: a user
+ * who could plant it could point the helper at a store of their own. */
+static int paths_load(struct mg_otp_paths *p)
 {
-	struct stat st;
-
-	return lstat(path, &st) == 0 && st.st_uid == 0 && !(st.st_mode & 022);
-}
-
-static int set_path(char *dst, const char *value, const char *conf, int line)
-{
-	if (value[0] != '/' || strlen(value) >= PATH_MAX)
-		return mg_fail(EINVAL, "%s:%d: expected an absolute path", conf, line);
-	snprintf(dst, PATH_MAX, "%s", value);
-	return 0;
-}
-
-static int conf_line(struct paths *p, char *s, const char *conf, int line)
-{
-	char key[32], value[PATH_MAX];
-
-	s[strcspn(s, "\n")] = '\0';
-	if (s[0] == '#' || s[strspn(s, " \t")] == '\0')
-		return 0;
-	if (sscanf(s, " %31[a-z] = %4095s", key, value) != 2)
-		return mg_fail(EINVAL, "%s:%d: expected KEY = VALUE", conf, line);
-	if (strcmp(key, "store") == 0) return set_path(p->store, value, conf, line);
-	if (strcmp(key, "hostkey") == 0) return set_path(p->hostkey, value, conf, line);
-	if (strcmp(key, "statedir") == 0) return set_path(p->statedir, value, conf, line);
-	if (strcmp(key, "config") == 0) return set_path(p->config, value, conf, line);
-	return mg_fail(EINVAL, "%s:%d: unknown key '%s'", conf, line, key);
-}
-
-static int paths_load(struct paths *p)
-{
-	char exe[PATH_MAX], conf[PATH_MAX + 8], dir[PATH_MAX];
-	_cleanup_fclose_ FILE *f = NULL;
-	char buf[PATH_MAX + 64];
+	char exe[PATH_MAX], conf[PATH_MAX + 8], buf[MG_OTP_PATHS_FILE_MAX + 1];
+	_cleanup_close_ int fd = -1;
+	struct stat st, dir;
 	ssize_t n;
-	int line = 0, r = 0;
 
-	snprintf(p->store, PATH_MAX, "%s", MG_STATEDIR "/otp");
-	snprintf(p->hostkey, PATH_MAX, "%s", MG_SYSCONFDIR "/otp.key");
-	snprintf(p->statedir, PATH_MAX, "%s", MG_STATEDIR);
-	snprintf(p->config, PATH_MAX, "%s", MG_SYSCONFDIR "/mynaguard.conf");
+	mg_otp_paths_defaults(p);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0)
 		return mg_fail_errno(errno, "/proc/self/exe");
 	exe[n] = '\0';
 	snprintf(conf, sizeof(conf), "%s.conf", exe);
-	snprintf(dir, sizeof(dir), "%s", exe);
-	*strrchr(dir, '/') = '\0';
-	f = fopen(conf, "re");
-	if (!f)
+	fd = open(conf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : mg_fail_errno(errno, "%s", conf);
-	if (!trusted(conf) || !trusted(dir))
+	*strrchr(exe, '/') = '\0';
+	if (fstat(fd, &st) < 0 || stat(exe, &dir) < 0)
+		return mg_fail_errno(errno, "%s", conf);
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) || dir.st_uid != 0 ||
+	    (dir.st_mode & 022))
 		return mg_fail(EPERM, "%s: it or its directory is not root's or is writable by others",
 		               conf);
-	while (r == 0 && fgets(buf, sizeof(buf), f))
-		r = conf_line(p, buf, conf, ++line);
-	return r;
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return mg_fail_errno(errno, "%s", conf);
+	return mg_otp_paths_parse(buf, (size_t)n, conf, p);
 }
 
 /* The code: stdin up to EOF, at most MG_OTP_CHECK_INPUT_MAX bytes. */
@@ -120,7 +83,7 @@ static int read_input(char buf[MG_OTP_CHECK_INPUT_MAX + 1])
 	return 0;
 }
 
-static int check(const struct paths *p, const char *user, const char *input, bool trailing,
+static int check(const struct mg_otp_paths *p, const char *user, const char *input, bool trailing,
                  struct mg_otp_result *res)
 {
 	struct mg_otp_policy pol;
@@ -141,7 +104,7 @@ int main(int argc, char **argv)
 	static char *empty[] = {NULL};
 	char input[MG_OTP_CHECK_INPUT_MAX + 1];
 	struct mg_otp_result res = {0};
-	struct paths p = {0};
+	struct mg_otp_paths p = {0};
 	struct passwd *pw;
 	char user[MG_OTP_USER_MAX + 1];
 	bool trailing, trusted_paths;

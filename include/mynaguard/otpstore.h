@@ -40,6 +40,8 @@
 #define MG_OTP_STATE_MAX (16u << 10)      /* largest state file read */
 #define MG_OTP_LOCK_TIMEOUT_MS 30000      /* longest wait for a user's lock (then: denied) */
 #define MG_OTP_RECOVERY_LEN 16            /* base32 characters of a recovery code (80 bits) */
+#define MG_OTP_PATH_MAX 1024              /* longest path in the helper's configuration */
+#define MG_OTP_PATHS_FILE_MAX 8192        /* largest helper configuration read */
 
 /* One user's token and counters: the content of STORE/USER, opened. */
 struct mg_otp_state {
@@ -77,6 +79,16 @@ struct mg_otp_result {
 	unsigned delay;         /* seconds the caller waits before answering a failure */
 	size_t recovery_left;   /* recovery codes left */
 	size_t prefix_len;      /* trailing mode: bytes of input before the code */
+};
+
+/* Where the setuid helper mynaguard-otp-check finds things.  Its
+ * configuration file has "KEY = VALUE" lines for these four keys and '#'
+ * comments; values are absolute paths. */
+struct mg_otp_paths {
+	char store[MG_OTP_PATH_MAX];     /* "store": the OTP store */
+	char hostkey[MG_OTP_PATH_MAX];   /* "hostkey": the host key */
+	char statedir[MG_OTP_PATH_MAX];  /* "statedir": policy in force and audit journal */
+	char config[MG_OTP_PATH_MAX];    /* "config": the terminal configuration */
 };
 
 struct mg_otpstore;
@@ -172,6 +184,12 @@ int mg_otp_policy_load(const char *statedir, const char *config, struct mg_otp_p
  * service.  Never the code. */
 int mg_otp_audit(const char *statedir, const char *user, const char *service,
                  const struct mg_otp_result *res, int err);
+
+/* The built-in paths (STATEDIR/otp, SYSCONFDIR/otp.key, STATEDIR,
+ * SYSCONFDIR/mynaguard.conf), then len bytes of configuration over them;
+ * errors name origin and the line. */
+void mg_otp_paths_defaults(struct mg_otp_paths *p);
+int mg_otp_paths_parse(const char *buf, size_t len, const char *origin, struct mg_otp_paths *p);
 
 /* The event name of a verdict ("otp.accept", ...). */
 const char *mg_otp_verdict_event(enum mg_otp_verdict v);

@@ -355,3 +355,22 @@ Test(otpstore, window_zero_same_step_is_a_replay_not_a_clock_fault)
 	cr_expect_eq(attempt(s, "alice", "000000", t + 1, &res), MG_OTP_REJECT);
 	mg_otpstore_close(s);
 }
+
+Test(otpstore, helper_paths)
+{
+	struct mg_otp_paths p;
+	const char *good = "# the helper's paths\n store = /srv/otp \nhostkey=/srv/k\n\nstatedir = /srv/state\n";
+
+	cr_assert_eq(mg_otp_paths_parse(good, strlen(good), "c", &p), 0, "%s", mg_error());
+	cr_expect_str_eq(p.store, "/srv/otp");
+	cr_expect_str_eq(p.hostkey, "/srv/k");
+	cr_expect_str_eq(p.statedir, "/srv/state");
+	cr_expect(strstr(p.config, "mynaguard.conf"));
+	cr_expect_eq(mg_otp_paths_parse("store = relative\n", 17, "c", &p), -EINVAL);
+	cr_expect(strstr(mg_error(), "c:1: store: expected an absolute path"), "%s", mg_error());
+	cr_expect_eq(mg_otp_paths_parse("store=/a\nstore=/b\n", 18, "c", &p), -EINVAL);
+	cr_expect(strstr(mg_error(), "c:2: store given twice"), "%s", mg_error());
+	cr_expect_eq(mg_otp_paths_parse("user = root\n", 12, "c", &p), -EINVAL);
+	cr_expect_eq(mg_otp_paths_parse("store /a\n", 9, "c", &p), -EINVAL);
+	cr_expect_eq(mg_otp_paths_parse("store=/a\0", 9, "c", &p), -EINVAL);
+}
