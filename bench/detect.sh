@@ -3,7 +3,7 @@
 # with numbers sprinkled in (generated under the build tree, never
 # committed), scanned by `mynaguardctl scan` (both detectors, check digits
 # verified) and by `grep -P '\d{12}'` (a bare 12-digit pattern that checks
-# nothing).  Prints each one's best of three runs and the ratio.
+# nothing), timed by hyperfine.  Prints each one's median and the ratio.
 #   bash bench/detect.sh [MEGABYTES]        (default 100)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,23 +62,19 @@ PY
 bytes=$(stat -c %s "$text")
 cat "$text" >/dev/null        # both runs read from the page cache
 
-# best TIME of three runs of a command, in seconds.  Output goes to a file:
-# GNU grep stops at the first match when it sees /dev/null.
-best() {
-	local t b=
-	for _ in 1 2 3; do
-		t=$( { TIMEFORMAT=%R; time "$@" >"$build/bench-detect.out"; } 2>&1 )
-		[[ -z $b ]] || (($(echo "$t < $b" | bc))) && b=$t
-	done
-	echo "$b"
-}
-ours=$(best "$build/admin/mynaguardctl" scan "$text")
-peer=$(best env LC_ALL=C.UTF-8 grep -P -c '\d{12}' "$text")
+# hyperfine runs both, interleaved warm-up included, 15 times each; the
+# output goes through a pipe because GNU grep stops at the first match when
+# it sees /dev/null.  Medians, which a busy machine disturbs least.
+hyperfine --style none --output pipe -N --warmup 2 --runs 15 \
+	--export-json "$build/bench-detect.json" \
+	"$build/admin/mynaguardctl scan $text" \
+	"env LC_ALL=C.UTF-8 grep -P -c '\\d{12}' $text" >/dev/null
+read -r ours peer < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' "$build/bench-detect.json")
 found=$("$build/admin/mynaguardctl" scan "$text" | wc -l || true)
 lines=$(LC_ALL=C.UTF-8 grep -P -c '\d{12}' "$text" || true)
 
-mbps() { echo "scale=0; $bytes / 1048576 / $1" | bc; }
+mbps() { awk -v n="$bytes" -v t="$1" 'BEGIN { printf "%d", n / 1048576 / t }'; }
 printf '%s MB of text, %s lines\n' "$((bytes >> 20))" "$(wc -l <"$text")"
 printf '  mynaguardctl scan   %6.3f s  %5s MB/s  %s numbers with valid check digits\n' "$ours" "$(mbps "$ours")" "$found"
 printf "  grep -P '\\\\d{12}'    %6.3f s  %5s MB/s  %s lines with 12 digits in a row\n" "$peer" "$(mbps "$peer")" "$lines"
-printf '  ratio: %s x grep\n' "$(echo "scale=2; $peer / $ours" | bc)"
+printf '  ratio: %s x grep\n' "$(awk -v p="$peer" -v o="$ours" 'BEGIN { printf "%.2f", p / o }')"
