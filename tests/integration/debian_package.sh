@@ -57,7 +57,9 @@ ok "hardening-check (PIE, stack protector, fortify, relro, bindnow) passes on al
 dpkg -i "${debs_v1[@]}" >"$T/dpkg" 2>&1 || { cat "$T/dpkg" >&2; fail "dpkg -i $v1 failed"; }
 ok "dpkg -i of the three packages ($v1)"
 
-for f in /usr/sbin/mynaguardd /usr/sbin/mynaguardctl /usr/bin/mynaguard-admin \
+for f in /usr/sbin/mynaguardd /usr/sbin/mynaguardctl /usr/bin/mynaguard-admin /usr/bin/mynaguard-clipguard \
+	/usr/share/pam-configs/mynaguard /etc/xdg/autostart/mynaguard-clipguard.desktop \
+	/usr/share/man/man1/mynaguard-clipguard.1.gz /usr/share/man/man8/mynaguard-otp-check.8.gz \
 	/lib/systemd/system/mynaguardd.service /etc/default/grub.d/mynaguard.cfg \
 	/etc/mynaguard/mynaguard.conf /etc/nginx/sites-available/mynaguard-repository \
 	/usr/share/locale/ja/LC_MESSAGES/mynaguard.mo \
@@ -70,7 +72,7 @@ done
 pam=$(ls /usr/lib/*/security/pam_mynaguard.so) || fail "pam_mynaguard.so not installed"
 helper=/usr/libexec/mynaguard/mynaguard-otp-check
 [[ $(stat -c %a:%U "$helper") == 4755:root ]] || fail "$helper is $(stat -c %a:%U "$helper"), expected setuid root"
-ok "layout: programs, unit, $pam, setuid helper, grub snippet, nginx site, ja catalog, man pages"
+ok "layout: programs, unit, $pam, setuid helper, PAM profile, XDG autostart, grub snippet, nginx site, ja catalog, man pages"
 
 systemd-analyze verify /lib/systemd/system/mynaguardd.service >"$T/verify" 2>&1 ||
 	{ cat "$T/verify" >&2; fail "systemd-analyze verify"; }
