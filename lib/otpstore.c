@@ -145,6 +145,8 @@ int mg_otpstore_init(const char *dir, const char *hostkey, bool *created)
 	int r;
 
 	*created = false;
+	if (sodium_init() < 0)
+		return mg_fail(EIO, "%s: libsodium cannot be initialised", dir);
 	if (!keydir)
 		return mg_fail(ENOMEM, "%s: out of memory", hostkey);
 	slash = strrchr(keydir, '/');
@@ -166,6 +168,9 @@ int mg_otpstore_open(const char *dir, const char *hostkey, struct mg_otpstore **
 	struct stat st;
 	int r;
 
+	/* The PAM module is loaded into programs that never heard of libsodium. */
+	if (sodium_init() < 0)
+		return mg_fail(EIO, "%s: libsodium cannot be initialised", dir);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return mg_fail(ENOMEM, "%s: out of memory", dir);
