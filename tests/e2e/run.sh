@@ -90,6 +90,8 @@ for applet in $("$busybox_bin" --list); do
 	[[ -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
 done
 copy_bin "$uroot/bin/udevadm" /bin/udevadm
+# The generated rules make disks read-only with util-linux's blockdev.
+copy_bin /usr/sbin/blockdev /usr/sbin/blockdev
 ln -sf /bin/udevadm "$root/sbin/systemd-udevd"
 # Debian's default rules for the USB, input and block subsystems.
 for r in 50-udev-default 60-block 60-persistent-storage 60-input-id 60-persistent-input 80-drivers; do
