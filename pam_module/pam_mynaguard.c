@@ -48,7 +48,7 @@ struct options {
 	const char *helper;       /* helper=FILE: the setuid checker used when not root */
 	bool nullok;              /* users without a token pass (PAM_IGNORE) */
 	bool use_first_pass;      /* the code is PAM_AUTHTOK; never prompt */
-	bool try_first_pass;      /* the code is PAM_AUTHTOK if set; else prompt */
+	bool try_first_pass;      /* the code is PAM_AUTHTOK if that is 6 or 8 digits; else prompt */
 	bool forward_pass;        /* prompt for password and code together; pass the
 	                             password on as PAM_AUTHTOK */
 	bool debug;               /* more syslog lines (never a code) */
@@ -127,6 +127,11 @@ static int get_input(pam_handle_t *pamh, const struct options *o, struct attempt
 
 	if (o->use_first_pass || o->try_first_pass) {
 		pam_get_item(pamh, PAM_AUTHTOK, &item);
+		/* try_first_pass after a password module: a password is not a
+		 * code, and must not count as a failed one. */
+		if (item && o->try_first_pass && !mg_otp_code_syntax(item, 6) &&
+		    !mg_otp_code_syntax(item, 8))
+			item = NULL;
 		if (item) {
 			a->input = strdup(item);
 			a->from_item = true;

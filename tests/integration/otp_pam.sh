@@ -102,6 +102,26 @@ expect_exit 1 env MYNAGUARD_FAKE_TIME=$((t + 30)) otp_pam_login once "$T/pam.d" 
 	"000000$(otp_code "$S" $((t + 30)))"
 ok "forward_pass passes the password part on; use_first_pass checks it without a prompt"
 
+# try_first_pass after a password module: a password is not taken for a
+# code (no failure counted), the module prompts instead; a code is used.
+{
+	printf 'auth required %s %s forward_pass\n' "$OTP_MODULE" "${OTP_OPTS/store=$OTP_STORE/store=$T/store2}"
+	printf 'auth required %s %s try_first_pass\n' "$OTP_MODULE" "$OTP_OPTS"
+	echo "account required pam_permit.so"
+} >"$T/pam.d/otp-try"
+t=$((t + 300))
+c1=$(otp_code "$S" "$t") c2=$(otp_code "$S2" "$t"); used+=("$c1" "$c2")
+expect_exit 0 env MYNAGUARD_FAKE_TIME=$t otp_pam_login once "$T/pam.d" otp-try bob "hunter2$c2
+$c1"
+[[ $(grep -c "^prompt:" "$T/out") == 2 ]] || fail "expected a second prompt: $(cat "$T/out")"
+MYNAGUARD_FAKE_TIME=$t otp_ctl status bob >"$T/status"
+expect_grep "failures: 0" "$T/status"
+t=$((t + 300))
+c1=$(otp_code "$S" "$t") c2=$(otp_code "$S2" "$t"); used+=("$c1" "$c2")
+expect_exit 0 env MYNAGUARD_FAKE_TIME=$t otp_pam_login once "$T/pam.d" otp-try bob "$c1$c2"
+[[ $(grep -c "^prompt:" "$T/out") == 1 ]] || fail "a code in PAM_AUTHTOK should not prompt again"
+ok "try_first_pass: a password from an earlier module is not taken for a code; a code is"
+
 # Recovery codes: single use, through PAM.
 otp_ctl recovery alice >"$T/out"
 rc=$(grep -o '[a-z2-7]\{4\}-[a-z2-7]\{4\}-[a-z2-7]\{4\}-[a-z2-7]\{4\}' "$T/out" | head -1)
@@ -121,3 +141,8 @@ for e in otp.accept otp.replay otp.reject otp.locked otp.recovery; do
 done
 mynaguardctl --state-dir "$OTP_STATE" audit verify >/dev/null
 ok "accept, replay, reject, lockout and recovery are audited (journal intact), never a code"
+
+nm -D --defined-only "$OTP_MODULE" | awk '{print $3}' | sort >"$T/exports"
+printf 'pam_sm_acct_mgmt\npam_sm_authenticate\npam_sm_setcred\n' | diff - "$T/exports" >/dev/null ||
+	fail "the module exports more than pam_sm_*: $(tr '\n' ' ' <"$T/exports")"
+ok "the module exports only pam_sm_authenticate, pam_sm_setcred and pam_sm_acct_mgmt"

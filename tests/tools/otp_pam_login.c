@@ -5,6 +5,8 @@
  *   otp_pam_login once CONFDIR SERVICE USER INPUT
  *       one login; prints every message the stack sends ("prompt: ...",
  *       "error: ...", "info: ...") and "result: ...".  Exit 0 on success.
+ *       INPUT answers every prompt; with newlines in it, one line per
+ *       prompt (the last line repeated).
  *   otp_pam_login parallel CONFDIR SERVICE USER:INPUT...
  *       one process per argument, released together; prints
  *       "accepted N rejected M".  Exit 0.
@@ -32,6 +34,24 @@
 
 static bool quiet;
 
+/* The answers to give: INPUT split at newlines, one per prompt, the last
+ * one repeated. */
+struct answers {
+	const char *next;         /* the answer for the next prompt */
+};
+
+static char *answer(struct answers *a)
+{
+	const char *nl = strchr(a->next, '\n');
+	char *r;
+
+	if (!nl)
+		return strdup(a->next);
+	r = strndup(a->next, (size_t)(nl - a->next));
+	a->next = nl + 1;
+	return r;
+}
+
 static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));
@@ -44,7 +64,7 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 		if (!quiet)
 			printf("%s: %s\n", kind, msg[i]->msg);
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(data);
+			r[i].resp = answer(data);
 	}
 	*resp = r;
 	return PAM_SUCCESS;
@@ -58,7 +78,8 @@ static void no_delay(int status, unsigned delay, void *data)
 
 static int login(const char *confdir, const char *service, const char *user, const char *input)
 {
-	struct pam_conv conv = {converse, (void *)input};
+	struct answers answers = {input};
+	struct pam_conv conv = {converse, &answers};
 	pam_handle_t *pamh = NULL;
 	int r = pam_start_confdir(service, user, &conv, confdir, &pamh);
 
