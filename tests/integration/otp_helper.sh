@@ -17,7 +17,11 @@ HELPER=$T/bin/mynaguard-otp-check
 printf 'store = %s\nhostkey = %s\nstatedir = %s\nconfig = %s\n' \
 	"$OTP_STORE" "$OTP_KEY" "$OTP_STATE" "$OTP_CONFIG" >"$HELPER.conf"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-as_nobody true || { echo "cannot switch to nobody here"; exit 77; }
+as_nobody true || { echo "skip: cannot switch to nobody here"; exit 77; }
+if findmnt -n -o OPTIONS -T "$T" | grep -qw nosuid; then
+	echo "skip: $T is on a nosuid mount, a setuid helper cannot run there"
+	exit 77
+fi
 
 # The helper ignores MYNAGUARD_FAKE_TIME, so these checks use the real
 # clock: codes of steps B-1, B and B+1 (all inside the window of ±1), where
