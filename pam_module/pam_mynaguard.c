@@ -60,7 +60,7 @@ struct attempt {
 	const char *service;      /* PAM_SERVICE, for logs */
 	char *input;              /* what was typed: wiped and freed at the end */
 	bool from_item;           /* input came from PAM_AUTHTOK */
-	bool audited;             /* the helper wrote the audit record */
+	bool audited;             /* the helper writes the audit record */
 	struct mg_otp_result res; /* the verdict */
 	int err;                  /* < 0: no verdict could be reached (fails closed) */
 };
@@ -268,6 +268,10 @@ static int helper_talk(const struct options *o, struct attempt *a)
 		r = mg_fail(EIO, "helper %s: failed (%s)", o->helper, have ? line : "no answer");
 	if (r == 0)
 		r = helper_parse(line, a);
+	/* Both must say yes: the line and the exit status. */
+	if (r == 0 && (a->res.verdict == MG_OTP_ACCEPT || a->res.verdict == MG_OTP_ACCEPT_RECOVERY) !=
+	              (WEXITSTATUS(status) == MG_OTP_CHECK_ACCEPT))
+		r = mg_fail(EPROTO, "helper %s: answer and exit status disagree", o->helper);
 out:
 	sigaction(SIGCHLD, &old, NULL);
 	close(sv[0]);
@@ -283,7 +287,8 @@ static int check_with_helper(pam_handle_t *pamh, const struct options *o, struct
 	if (o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "user %s: not root, asking %s", a->user, o->helper);
 	a->err = helper_talk(o, a);
-	a->audited = a->err == 0;
+	/* The helper writes the audit record; without root the module cannot. */
+	a->audited = true;
 	return PAM_SUCCESS;
 }
 
