@@ -1,4 +1,4 @@
-/* mynaguardctl audit verify | show [--json] [-n N]: the audit journal in
+/* mynaguardctl audit verify | show | message-id: the audit journal in
  * STATE/audit (journal.h), for the officer doing the 自己点検.
  *   verify  0 intact, 1 broken (the first bad record named), 2 error;
  *           prints an anchor (SEQ:HASH of the last record) to keep off the

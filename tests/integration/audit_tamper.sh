@@ -20,6 +20,13 @@ expect_grep "住民記録" "$T/out"
 (($(wc -l <"$T/out") == 4)) || fail "show -n 3 printed $(wc -l <"$T/out") lines, not a header and 3"
 ok "show prints the last records, Japanese intact"
 
+esc=$T/esc
+printf 'test.escape \033[2J\033]0;owned\007 \u202eevil\n' | audit_writer "$esc/audit" agent >/dev/null
+expect_exit 0 mynaguardctl --state-dir "$esc" audit show
+grep -q $'\033' "$T/out" && fail "a raw escape reached the terminal"
+expect_grep '?\[2J?\]0;owned? ?evil' "$T/out"
+ok "control characters and direction overrides in a subject print as '?'"
+
 pristine=$T/pristine
 cp -a "$journal" "$pristine"
 restore() { rm -rf "$journal"; cp -a "$pristine" "$journal"; }
