@@ -18,6 +18,8 @@
 #define HASH_HEX (2 * MG_REPO_HASH_BYTES)
 #define NAME_HASH_HEX 16                      /* hex digits of the hash in a file name */
 #define BUNDLES "bundles"
+#define PUBLISH_LOCK ".publish.lock"          /* in DIR/GROUP; never served */
+#define PUBLISH_LOCK_TIMEOUT_MS 30000
 
 bool mg_repo_group_valid(const char *group)
 {
@@ -211,7 +213,7 @@ int mg_repo_publish(const char *dir, const char *group, uint64_t version, const 
                     size_t len, struct mg_pointer *out)
 {
 	_cleanup_free_ char *gdir = NULL, *text = NULL;
-	_cleanup_close_ int groupfd = -1;
+	_cleanup_close_ int groupfd = -1, lock = -1;
 	struct mg_pointer p;
 	size_t text_len;
 	int r;
@@ -219,6 +221,11 @@ int mg_repo_publish(const char *dir, const char *group, uint64_t version, const 
 	groupfd = open_group(dir, group, &gdir);
 	if (groupfd < 0)
 		return groupfd;
+	/* Two publishers at once could otherwise both wait out the same
+	 * second and write pointers that share an ETag. */
+	lock = mg_file_lock_at(groupfd, gdir, PUBLISH_LOCK, true, PUBLISH_LOCK_TIMEOUT_MS);
+	if (lock < 0)
+		return lock;
 	mg_pointer_for(&p, version, bundle, len);
 	r = write_bundle(groupfd, gdir, &p, bundle, len);
 	if (r == 0)

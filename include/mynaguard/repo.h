@@ -60,7 +60,8 @@ int mg_pointer_format(const struct mg_pointer *p, char **out, size_t *len);
 int mg_pointer_check(const struct mg_pointer *p, const void *buf, size_t len, const char *origin);
 
 /* Writes the bundle (if not there yet) and then the pointer of group in
- * repository dir, each atomically (mg_file_replace).  The pointer's
+ * repository dir, each atomically (mg_file_replace), under an flock on
+ * DIR/GROUP/.publish.lock so that publishers take turns.  The pointer's
  * modification time is always a later second than the one it replaces, so
  * a web server whose ETag is mtime+size (nginx) never gives two pointers
  * the same ETag.  Fills *out with the new pointer. */

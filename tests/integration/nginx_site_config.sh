@@ -81,7 +81,7 @@ ok "range requests get the whole file (max_ranges 0)"
 
 echo secret >repo/g1/notes.txt
 mkdir -p repo/g2 && ln -s /etc/hostname repo/g2/current
-for url in / /g1/ /g1/bundles/ /g1/notes.txt /g2/current /g1/current.json /.g1/current; do
+for url in / /g1/ /g1/bundles/ /g1/notes.txt /g1/.publish.lock /g2/current /g1/current.json /.g1/current; do
 	code=$(get "$NGINX_URL$url")
 	[[ $code == 404 || $code == 403 ]] || fail "$url: HTTP $code"
 done
