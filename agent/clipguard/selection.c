@@ -1,8 +1,8 @@
 /* Reading a new selection and vetting it.
  *
- * The guard asks the owner for UTF8_STRING (then STRING) into a property
- * of its own window, reads it back, and follows the INCR protocol when
- * the owner sends it in chunks.  Every step has a deadline and the total
+ * The guard asks the owner for its text (UTF8_STRING, else another text
+ * form) into a property of its own window, reads it back, and follows the
+ * INCR protocol when the owner sends it in chunks.  Every step has a deadline and the total
  * a size cap, so a mute, slow or endless owner costs a few seconds and
  * ends as "unreadable" or "oversize", which mg_clip_vet blocks. */
 #include <stdio.h>
@@ -129,11 +129,15 @@ static int read_incr(struct guard *g, struct text *t)
 static enum mg_clip_content read_text(struct guard *g, struct selection *s, xcb_timestamp_t when,
                                       struct text *t)
 {
+	/* Every text form an application may offer alone; text/plain last
+	 * because old applications answer it in their locale's charset. */
+	const xcb_atom_t forms[] = {g->atoms[A_UTF8_STRING], g->atoms[A_TEXT_PLAIN_UTF8],
+	                            g->atoms[A_STRING], g->atoms[A_TEXT_PLAIN]};
 	xcb_atom_t type;
-	int r = convert(g, s, g->atoms[A_UTF8_STRING], when);
+	int r = 0;
 
-	if (r == 0)
-		r = convert(g, s, g->atoms[A_STRING], when);
+	for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]) && r == 0; k++)
+		r = convert(g, s, forms[k], when);
 	if (r == 0)
 		return MG_CLIP_NOT_TEXT;
 	if (r < 0 || take_property(g, t, &type) < 0)

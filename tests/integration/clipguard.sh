@@ -33,6 +33,12 @@ clip_copy clipboard "法人 7000012050002"
 [[ $(clip_paste clipboard) == "法人 *************" ]] || fail "hojin: $(clip_paste clipboard)"
 ok "a 法人番号 is found"
 
+before=$(guard_decisions)
+printf 'text/plain のみ 981506162255' | xclip -selection clipboard -t text/plain -i
+wait_until "the guard's decision" guard_decided_after "$before"
+[[ $(xclip -selection clipboard -t text/plain -o) == "text/plain のみ ************" ]] || fail "text/plain only"
+ok "an owner that offers only text/plain is read too"
+
 clip_copy primary "選択 291417776316"
 [[ $(clip_paste primary) == "選択 ************" ]] || fail "primary: $(clip_paste primary)"
 ok "PRIMARY is guarded too"
