@@ -14,10 +14,11 @@
 
 /* The text read so far. */
 struct text {
-	uint8_t *data;
-	size_t len;
+	uint8_t *data;            /* the bytes read (malloc'd, NUL-terminated) */
+	size_t len;               /* how many */
 	size_t max;               /* the policy's max_bytes */
 	bool oversize;            /* more than max was offered */
+	bool incr;                /* it came in INCR chunks */
 };
 
 /* The conversion being waited for. */
@@ -142,7 +143,8 @@ static enum mg_clip_content read_text(struct guard *g, struct selection *s, xcb_
 		return MG_CLIP_NOT_TEXT;
 	if (r < 0 || take_property(g, t, &type) < 0)
 		return MG_CLIP_UNREADABLE;
-	if (type == g->atoms[A_INCR] && !t->oversize && read_incr(g, t) < 0)
+	t->incr = type == g->atoms[A_INCR];
+	if (t->incr && !t->oversize && read_incr(g, t) < 0)
 		return MG_CLIP_UNREADABLE;
 	return t->oversize ? MG_CLIP_OVERSIZE : MG_CLIP_TEXT;
 }
@@ -190,8 +192,8 @@ void guard_selection_changed(struct guard *g, struct selection *s, xcb_window_t 
 		mg_clip_vetting_free(&v);
 		return;
 	}
-	fprintf(stderr, "mynaguard-clipguard: %s: %s, %zu bytes, %zu found -> %s%s%s\n", s->name,
-	        content_names[content], text.len, v.total,
+	fprintf(stderr, "mynaguard-clipguard: %s: %s, %zu bytes%s, %zu found -> %s%s%s\n", s->name,
+	        content_names[content], text.len, text.incr ? " by INCR" : "", v.total,
 	        v.verdict == MG_CLIP_PASS ? "left" : v.verdict == MG_CLIP_SERVE ? "served" : "taken",
 	        v.reason ? " for " : "", v.reason ? v.reason : "");
 	if (v.reason)

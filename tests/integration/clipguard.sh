@@ -90,6 +90,7 @@ before=$(guard_decisions)
 xclip -selection clipboard -i "$T/big.txt"
 wait_until "the guard's decision" guard_decided_after "$before"
 clip_paste clipboard >"$T/pasted"
+expect_grep "CLIPBOARD: text, $size bytes by INCR, 1 found -> served for detected" "$T/guard.log"
 [[ $(stat -c %s "$T/pasted") == "$size" ]] || fail "INCR: pasted $(stat -c %s "$T/pasted") of $size bytes"
 tail -1 "$T/pasted" | grep -qx '末尾 \*\{12\}' || fail "INCR: the number at the end was not redacted"
 ok "a $size-byte selection under the cap is read through INCR and redacted"
