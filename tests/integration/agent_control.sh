@@ -92,7 +92,7 @@ time.sleep(600)
 PY
 hog=$!
 at_exit "kill $hog"
-as_nobody /usr/bin/python3 - "$sock" <<'PY' >"$T/nobody.out" &
+setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/bin/python3 - "$sock" <<'PY' >"$T/nobody.out" &
 import socket, sys, time
 conns, closed = [], 0
 for i in range(12):
