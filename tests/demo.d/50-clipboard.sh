@@ -29,7 +29,8 @@ decisions() { grep -c -- ' -> ' "$dir/guard.log" || true; }
 more_than() { (($(decisions) > $1)); }
 
 n=$(decisions)
-run bash -c "printf '個人番号 1234-5678-9018 の住民' | xclip -selection clipboard -i"
+echo "\$ printf '個人番号 1234-5678-9018 の住民' | xclip -selection clipboard -i"
+printf '個人番号 1234-5678-9018 の住民' | xclip -selection clipboard -i
 until_true more_than "$n"
 echo "pasted:"
 run xclip -selection clipboard -o; echo
