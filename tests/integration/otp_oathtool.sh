@@ -92,3 +92,16 @@ expect_exit 1 otp_ctl status drifty
 expect_exit 1 otp_login drifty "$(otp_code "$secret" $((tf + ahead + 90)))" MYNAGUARD_FAKE_TIME=$((tf + 60))
 expect_grep "No one-time password token is enrolled" "$T/out"
 ok "list shows the token; after remove the user has none"
+
+# Lost token: reset replaces the secret at once, so the old token stops
+# working even before the new one is confirmed.
+secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+otp_ctl enroll erin --secret "$secret" >/dev/null
+expect_exit 1 otp_ctl reset nobody-here
+expect_grep "has no token" "$T/err"
+printf '000000\n000000\n000000\n' | MYNAGUARD_FAKE_TIME=$tf expect_exit 1 otp_ctl reset erin
+expect_grep "otpauth://totp/mynaguard:erin?secret=" "$T/out"
+expect_grep "does not match the new token" "$T/err"
+expect_exit 1 otp_login erin "$(otp_code "$secret" $((tf + 120)))" MYNAGUARD_FAKE_TIME=$((tf + 120))
+expect_grep "No one-time password token is enrolled" "$T/out"
+ok "otp reset: the old token stops at once; the new one waits for a correct code"
