@@ -96,6 +96,7 @@ tail -1 "$T/pasted" | grep -qx '末尾 \*\{12\}' || fail "INCR: the number at th
 ok "a $size-byte selection under the cap is read through INCR and redacted"
 
 # --- a mute owner: it owns the clipboard and never answers
+kill "$GUARD_PID"; wait "$GUARD_PID" || true; GUARD_PID=    # no guard sees it answer once
 printf 'mute' | xclip -quiet -selection clipboard -i &
 mute=$!
 at_exit "kill -CONT $mute; kill $mute"
