@@ -1037,6 +1037,8 @@ static int check_line(struct verifier *v, const char *line, size_t len)
 	}
 	v->rep->records++;
 	v->rep->last_seq = seq;
+	if (strncmp(json_string_value(json_object_get(rec, "event")), "journal.", 8) == 0)
+		v->rep->incidents++;
 	memcpy(v->rep->last_hash, hash, HASH_HEX + 1);
 	return 0;
 }

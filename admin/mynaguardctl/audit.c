@@ -214,6 +214,11 @@ static int audit_verify(struct mg_cli *cli, const char *dir, int argc, char **ar
 		       rep.files == 1 ? "" : "s", dir);
 		printf("anchor: %llu:%s\n", (unsigned long long)rep.last_seq, rep.last_hash);
 	}
+	if (rep.incidents > 0)
+		printf("note: %llu record%s say%s the journal was repaired or lost records; "
+		       "see 'audit show --json -n 0 | grep journal\\.'\n",
+		       (unsigned long long)rep.incidents, rep.incidents == 1 ? "" : "s",
+		       rep.incidents == 1 ? "s" : "");
 	for (int i = 0; i < n; i++)
 		printf("anchor %s: still in the journal, unchanged\n", anchors[i]);
 	return MG_EXIT_OK;

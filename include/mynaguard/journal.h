@@ -78,6 +78,8 @@ struct mg_journal_report {
 	uint64_t last_seq;       /* seq of the last good record (0 if none) */
 	char last_hash[65];      /* its hash in hex ("" if none): with last_seq, an
 	                            anchor to keep off the terminal and check later */
+	uint64_t incidents;      /* journal.repaired and journal.lost records among
+	                            them: an intact chain that says it was damaged */
 };
 
 /* Checks every file in order: each line parses, seq increases by one,

@@ -472,6 +472,7 @@ Test(journal, a_crash_right_after_rotation_loses_nothing)
  * off, says it did, and the chain goes on. */
 Test(journal, a_torn_last_line_is_reported_then_repaired)
 {
+	struct mg_journal_report rep;
 	int fd;
 
 	append_n(2);
@@ -482,6 +483,8 @@ Test(journal, a_torn_last_line_is_reported_then_repaired)
 	expect_broken("audit.log line 3: incomplete record at the end");
 	append_n(1);
 	expect_intact(4);
+	cr_assert_eq(mg_journal_verify(dir, &rep), 0);
+	cr_assert_eq(rep.incidents, 1, "the repair is counted");
 	cr_assert(strstr(slurp("audit.log"), "\"seq\":3,\"time\":\"2026-12-06T05:00:00Z\""));
 	cr_assert(strstr(slurp("audit.log"), "\"event\":\"journal.repaired\",\"decision\":\"alert\""));
 	cr_assert(strstr(slurp("audit.log"), "\"removed_bytes\":12"));
