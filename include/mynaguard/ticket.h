@@ -16,7 +16,8 @@
  *
  * written as RFC 4648 base32 without padding (liboath), in groups of four
  * characters separated by '-', so "ABCD-EFGH-..." can be read aloud; input
- * ignores case, spaces and dashes.  A hash-bound ticket is 151 characters.
+ * ignores case, spaces and dashes.  A hash-bound ticket is 151 characters
+ * of base32, 188 with the dashes.
  *
  * A ticket verifies against any policy key of the pinned keyring (one
  * signature suffices: it names one device for a short time), must be bound
