@@ -181,9 +181,14 @@ void guard_selection_changed(struct guard *g, struct selection *s, xcb_window_t 
 	s->owner.exe = s->owner_exe[0] ? s->owner_exe : NULL;
 	content = read_text(g, s, t, &text);
 	/* A newer copy arrived meanwhile: this one is gone, vet that one. */
-	if (s->pending || mg_clip_vet(&g->policy, content, text.data, text.len, &v) < 0) {
+	if (s->pending) {
 		free(text.data);
 		return;
+	}
+	/* Out of memory for the redacted text: what cannot be vetted is taken. */
+	if (mg_clip_vet(&g->policy, content, text.data, text.len, &v) < 0) {
+		fprintf(stderr, "mynaguard-clipguard: %s: %s\n", s->name, mg_error());
+		v = (struct mg_clip_vetting){.verdict = MG_CLIP_TAKE, .reason = "unreadable"};
 	}
 	free(text.data);
 	/* Taking over with the copy's own timestamp fails when a newer copy
