@@ -117,7 +117,8 @@ echo "$kver" >"$root/etc/kernel-version"
 cmdline=$(grep -o 'usbcore\.authorized_default=[0-9-]*' "$MG_SOURCE_DIR/packaging/grub/mynaguard.cfg") ||
 	die "packaging/grub/mynaguard.cfg sets no usbcore.authorized_default"
 # Every check the guest runs must pass.
-grep -o '\bcheck [a-z0-9-]*' "$here/guest-init.sh" | cut -d' ' -f2 >"$work/expect"
+grep -v '^[[:space:]]*#' "$here/guest-init.sh" | grep -oE '(^|[[:space:]])check [a-z0-9-]+' |
+	awk '{print $2}' >"$work/expect"
 exec python3 "$here/drive.py" --kernel "$kroot/boot/vmlinuz-$kver" --initrd "$work/initrd.gz" \
 	--work "$work" --expect "$work/expect" \
 	--append "console=ttyS0 quiet loglevel=3 panic=-1 $cmdline"
