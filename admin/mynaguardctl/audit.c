@@ -21,6 +21,9 @@
 static const char usage[] =
 	"audit verify [--anchor SEQ:HASH]...\naudit show [--json] [-n N]\naudit message-id EVENT...";
 
+/* show -n keeps that many lines in memory; -n 0 streams everything. */
+#define SHOW_MAX 1000000
+
 /* How show prints: the options of one run. */
 struct show_options {
 	bool json;                     /* the records as stored, one JSON object a line */
@@ -125,10 +128,11 @@ static int audit_show(struct mg_cli *cli, const char *dir, int argc, char **argv
 			o.json = true;
 			break;
 		case 'n':
+			errno = 0;
 			o.count = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || optarg[0] == '-')
-				return mg_cli_fail(cli, MG_EXIT_USAGE, "-n: \"%s\" is not a count (0 for all)",
-				                   optarg);
+			if (errno || *end || !*optarg || optarg[0] == '-' || o.count > SHOW_MAX)
+				return mg_cli_fail(cli, MG_EXIT_USAGE, "-n: \"%s\" is not a count of at "
+				                   "most %d (0 for all)", optarg, SHOW_MAX);
 			break;
 		default:
 			return mg_cli_usage(cli, "audit", usage);
