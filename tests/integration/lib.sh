@@ -181,13 +181,15 @@ otp_code() { oathtool --totp="${3:-sha1}" --digits="${4:-6}" --time-step-size="$
 # The sanitizer runtimes a foreign program needs before it can dlopen our
 # module when the build is instrumented (empty otherwise).
 otp_asan_preload() { ldd "$OTP_MODULE" | awk '/lib(a|ub)san/ {print $3}' | paste -sd: -; }
-# otp_pamtester USER INPUT [ENV...]: pamtester through pam_wrapper.
+# otp_pamtester USER INPUT [ENV...]: pamtester through pam_wrapper, service
+# $OTP_SERVICE (default otp).  PAM_WRAPPER_DEBUGLEVEL=2 in ENV shows the
+# module's pam_syslog lines as "SYSLOG(PRIORITY): ...".
 otp_pamtester() {
 	local user=$1 input=$2 pre; shift 2
 	pre=$(otp_asan_preload)
 	echo "$input" | env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 		LD_PRELOAD="${pre:+$pre:}libpam_wrapper.so" ASAN_OPTIONS=detect_leaks=0 "$@" \
-		pamtester -v otp "$user" authenticate 2>&1
+		pamtester -v "${OTP_SERVICE:-otp}" "$user" authenticate 2>&1
 }
 # otp_login USER INPUT [ENV...]: one login through pam_start_confdir.
 otp_login() {

@@ -73,6 +73,8 @@ denied "owned by uid $(id -u nobody), expected 0"
 chown root "$OTP_STORE/alice"
 chmod 620 "$OTP_STORE/alice"
 denied "mode 0620 is open to group or others"
+otp_pamtester alice "$(otp_code "$S" $t)" PAM_WRAPPER_DEBUGLEVEL=2 MYNAGUARD_FAKE_TIME=$t >"$T/log" || true
+expect_grep "SYSLOG(3): user alice: denied, the code could not be checked: .*/alice: mode 0620 is open to group or others" "$T/log"
 chmod 600 "$OTP_STORE/alice"
 mv "$OTP_STORE/alice" "$T/alice.real"
 ln -s "$T/alice.real" "$OTP_STORE/alice"

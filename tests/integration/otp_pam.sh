@@ -131,6 +131,21 @@ expect_grep "Recovery code accepted; 9 codes are left" "$T/out"
 expect_exit 1 otp_login alice "$rc" MYNAGUARD_FAKE_TIME=$t
 ok "a recovery code logs in once"
 
+# The pam_syslog lines (pam_wrapper shows them), with debug on: the
+# outcome and the user, never the code.
+sed 's|statedir=|debug statedir=|' "$T/pam.d/otp" >"$T/pam.d/otp-debug"
+t=$((t + 300))
+c=$(otp_code "$S" "$t")
+OTP_SERVICE=otp-debug otp_pamtester alice "$c" PAM_WRAPPER_DEBUGLEVEL=2 MYNAGUARD_FAKE_TIME=$t >"$T/log1" || true
+OTP_SERVICE=otp-debug otp_pamtester alice "$c" PAM_WRAPPER_DEBUGLEVEL=2 MYNAGUARD_FAKE_TIME=$t >"$T/log2" || true
+cat "$T/log1" "$T/log2" >"$T/syslog"
+expect_grep "SYSLOG(7): user alice: store .*, window 1, max_failures 3" "$T/syslog"
+expect_grep "SYSLOG(6): user alice: otp.accept (service otp-debug, failures 0)" "$T/log1"
+expect_grep "SYSLOG(5): user alice: otp.replay (service otp-debug, failures 0)" "$T/log2"
+if grep -q -- "$c" "$T/syslog"; then fail "the code appears in the module's log lines"; fi
+used+=("$c")
+ok "pam_syslog lines (debug on) name the user and the outcome, never the code"
+
 for f in "$OTP_STATE"/audit/*.log; do
 	for c in "${used[@]}" "$rc"; do
 		if grep -q -- "$c" "$f"; then fail "code $c appears in $f"; fi
