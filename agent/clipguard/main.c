@@ -193,9 +193,12 @@ int main(int argc, char **argv)
 	}
 	link_init(&g, o.runtime_dir ? o.runtime_dir : cfg.runtime_dir, !o.no_agent);
 	link_tick(&g);
+	adopt_current_owners(&g);
+	vet_pending(&g);
+	/* Said once what was there at start has been vetted: from here on
+	 * every copy is seen. */
 	fprintf(stderr, "mynaguard-clipguard: guarding CLIPBOARD and PRIMARY, mode %s\n",
 	        mg_clip_mode_name(g.policy.mode));
-	adopt_current_owners(&g);
 	run(&g, sfd);
 	link_bye(&g);
 	guard_x11_close(&g);
