@@ -404,7 +404,7 @@ static bool login_user(char *line, const char **name)
 
 static int token_state(struct mg_otpstore *store, const char *user, bool *active)
 {
-	struct mg_otp_state st;
+	struct mg_otp_state st = {0};
 	_cleanup_close_ int lock = mg_otpstore_lock(store, user);
 	int r;
 
@@ -466,7 +466,7 @@ static void check_devices(struct ctx *x, struct mg_inspect_check *c)
 		return verdict(c, false, "%s", mg_error());
 	}
 	list = json_object_get(reply, "devices");
-	c->facts = json_pack("{s:O}", "devices", list ? list : json_array());
+	c->facts = json_pack("{s:o}", "devices", list ? json_incref(list) : json_array());
 	json_array_foreach(list, i, d)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s %s %s (%s)", i ? "; " : "",
 		         json_string_value(json_object_get(d, "name")),
