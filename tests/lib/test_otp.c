@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mynaguard/error.h"
 #include "mynaguard/otp.h"
+#include "mynaguard/policy.h"
 
 static const char *const seeds[] = {
 	[MG_OTP_SHA1] = "12345678901234567890",
@@ -92,4 +94,49 @@ Test(otp, steps_and_params)
 	cr_expect_eq(mg_otp_algorithm_parse("MD5", &a), -EINVAL);
 	cr_expect_eq(mg_otp_secret_size(MG_OTP_SHA1), 20);
 	cr_expect_eq(mg_otp_secret_size(MG_OTP_SHA512), 64);
+}
+
+/* The "otp" section of the policy (lib/policy.c). */
+static int parse(const char *json, struct mg_policy **p)
+{
+	return mg_policy_parse(json, strlen(json), "p.json", p);
+}
+
+Test(otp, policy_section)
+{
+	struct mg_policy *p = NULL, d;
+
+	mg_policy_defaults(&d);
+	cr_expect_eq(d.otp.window, 1);
+	cr_expect_eq(d.otp.max_failures, 10);
+	cr_expect_eq(d.otp.lockout_seconds, 600);
+	cr_expect_str_eq(d.otp.issuer, "mynaguard");
+	cr_assert_eq(parse("{\"schema\":1,\"otp\":{\"window\":0,\"algorithm\":\"SHA512\",\"digits\":8,"
+	                   "\"period\":60,\"max_failures\":100,\"lockout_seconds\":0,\"delay\":0,"
+	                   "\"resync_window\":5,\"recovery_codes\":3,\"issuer\":\"前橋市\"}}", &p), 0,
+	             "%s", mg_error());
+	cr_expect_eq(p->otp.window, 0);
+	cr_expect_eq(p->otp.enroll.algorithm, MG_OTP_SHA512);
+	cr_expect_eq(p->otp.enroll.digits, 8);
+	cr_expect_eq(p->otp.enroll.period, 60);
+	cr_expect_eq(p->otp.max_failures, 100);
+	cr_expect_str_eq(p->otp.issuer, "前橋市");
+	mg_policy_free(p);
+}
+
+Test(otp, policy_section_errors)
+{
+	struct mg_policy *p = NULL;
+
+	cr_expect_eq(parse("{\"schema\":1,\"otp\":{\"max_failures\":101}}", &p), -ERANGE);
+	cr_expect(strstr(mg_error(), "p.json: $.otp.max_failures: 101 is out of range 1..100"), "%s",
+	          mg_error());
+	cr_expect_eq(parse("{\"schema\":1,\"otp\":{\"digits\":7}}", &p), -EINVAL);
+	cr_expect(strstr(mg_error(), "digits 7"), "%s", mg_error());
+	cr_expect_eq(parse("{\"schema\":1,\"otp\":{\"window\":4}}", &p), -ERANGE);
+	cr_expect_eq(parse("{\"schema\":1,\"otp\":{\"issuer\":\"a:b\"}}", &p), -EINVAL);
+	cr_expect(strstr(mg_error(), "$.otp.issuer"), "%s", mg_error());
+	cr_expect_eq(parse("{\"schema\":1,\"otp\":{\"nullok\":true}}", &p), -EBADMSG);
+	cr_expect(strstr(mg_error(), "$.otp.nullok: unknown key"), "%s", mg_error());
+	cr_expect_eq(parse("{\"schema\":1,\"otp\":{\"algorithm\":\"MD5\"}}", &p), -EBADMSG);
 }
