@@ -241,6 +241,28 @@ int mg_block_classify(int sysfd, const char *name, struct mg_block_info *out)
 	return 0;
 }
 
+/* Sets the node's mode to (mode & ~clear) | set. */
+static int node_mode(int fd, const char *name, mode_t clear, mode_t set)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || fchmod(fd, (st.st_mode & 07777 & ~clear) | set) < 0)
+		return mg_fail_errno(errno, "/dev/%s: chmod", name);
+	return 0;
+}
+
+static int node_writable(int fd, const char *name)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return mg_fail_errno(errno, "/dev/%s", name);
+	return node_mode(fd, name, 0, (st.st_mode & 0440) >> 1);
+}
+
+/* BLKROSET, and no write permission on the node: a read-only block device
+ * still takes SG_IO write commands (burning a disc) from whoever could open
+ * it for writing, and the cdrom group can. */
 static int set_ro(int devfd, const char *name)
 {
 	_cleanup_close_ int fd = -1;
@@ -251,7 +273,41 @@ static int set_ro(int devfd, const char *name)
 		return mg_fail_errno(errno, "/dev/%s", name);
 	if (ioctl(fd, BLKROSET, &one) < 0)
 		return mg_fail_errno(errno, "/dev/%s: BLKROSET", name);
-	return 0;
+	return node_mode(fd, name, 0222, 0);
+}
+
+/* The SCSI generic nodes of a disk's SCSI device are raw pass-through:
+ * only root keeps them. */
+static int restrict_sg(int sysfd, int devfd, const char *name)
+{
+	char devpath[SYS_PATH_MAX], path[SYS_PATH_MAX + 32];
+	struct dirent *de;
+	int fd, r;
+	DIR *d;
+
+	r = block_devpath(sysfd, name, devpath, sizeof(devpath));
+	if (r < 0)
+		return r;
+	*strstr(devpath, "/block/") = '\0';
+	snprintf(path, sizeof(path), "%s/scsi_generic", devpath);
+	fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return mg_fail_errno(errno, "%s", path);
+	}
+	while ((de = readdir(d)) && r == 0) {
+		_cleanup_close_ int node = -1;
+
+		if (strncmp(de->d_name, "sg", 2) != 0)
+			continue;
+		node = openat(devfd, de->d_name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		r = node < 0 ? mg_fail_errno(errno, "/dev/%s", de->d_name) : node_mode(node, de->d_name, 0077, 0);
+	}
+	closedir(d);
+	return r;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -334,6 +390,7 @@ int mg_enforce_block_readonly(int sysfd, int devfd, const char *name)
 		if (strncmp(de->d_name, name, strlen(name)) == 0 && is_partition(sysfd, de->d_name))
 			r = readonly_one(sysfd, devfd, de->d_name);
 	closedir(d);
+	if (r == 0) r = restrict_sg(sysfd, devfd, name);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "class/block/%s/ro", name);
@@ -382,7 +439,8 @@ static int set_rw(int sysfd, int devfd, const char *name)
 		return mg_fail_errno(errno, "/dev/%s", name);
 	if (ioctl(fd, BLKROSET, &zero) < 0)
 		return mg_fail_errno(errno, "/dev/%s: BLKROSET", name);
-	return 0;
+	/* Write back for owner and group wherever they may read. */
+	return node_writable(fd, name);
 }
 
 int mg_enforce_block_writable(int sysfd, int devfd, const char *name)

@@ -60,8 +60,11 @@ int mg_enforce_usb(int sysfd, const struct mg_usbdev *dev, const struct mg_decis
 int mg_block_classify(int sysfd, const char *name, struct mg_block_info *out);
 
 /* Makes NAME (a disk: "sdb", "mmcblk0", "sr0", "loop3") and its partitions
- * read-only with BLKROSET through devfd/NAME, remounts read-only whatever of
- * them is mounted read-write, and checks that sysfs `ro` now reads 1. */
+ * read-only with BLKROSET through devfd/NAME, takes the write permission
+ * off their nodes and every access but root's off the SCSI generic nodes
+ * of the same SCSI device (burning goes through SG_IO), remounts read-only
+ * whatever of them is mounted read-write, and checks that sysfs `ro` now
+ * reads 1. */
 int mg_enforce_block_readonly(int sysfd, int devfd, const char *name);
 
 /* Removes NAME from the system (see above). */

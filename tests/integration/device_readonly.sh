@@ -18,6 +18,8 @@ at_exit losetup -d "$LOOP"
 # outlive this test and greet the next user of the device.
 blockdev --setrw "$LOOP"
 at_exit blockdev --setrw "$LOOP"
+MODE=$(stat -c %a "$LOOP")
+at_exit chmod "$MODE" "$LOOP"
 NAME=${LOOP#/dev/}
 mkdir "$T/mnt"
 mount -o rw "$LOOP" "$T/mnt" || { echo "SKIP: cannot mount here"; exit 77; }
@@ -32,6 +34,8 @@ ok "enforce: $NAME made read-only"
 [[ $(blockdev --getro "$LOOP") == 1 ]] || fail "blockdev --getro says writable"
 [[ $(cat "/sys/class/block/$NAME/ro") == 1 ]] || fail "sysfs ro is not 1"
 ok "blockdev --getro and /sys/class/block/$NAME/ro read 1"
+[[ $(stat -c %a "$LOOP") != *[2367]* ]] || fail "$LOOP is still writable by mode $(stat -c %a "$LOOP")"
+ok "nobody has write permission on $LOOP any more (SG_IO writes need it)"
 
 findmnt -no OPTIONS "$T/mnt" | grep -qE '(^|,)ro(,|$)' || fail "the open mount is still read-write"
 if (echo after >"$T/mnt/file") 2>"$T/err"; then fail "wrote through the old mount"; fi
@@ -55,6 +59,7 @@ fi
 ok "writing the device node fails: $(grep -m1 '^dd:' "$T/err")"
 expect_exit 0 mg_devices writable "$NAME"
 [[ $(blockdev --getro "$LOOP") == 0 ]] || fail "allow left $NAME read-only"
+[[ $(stat -c %a "$LOOP") == "$MODE" ]] || fail "mode $(stat -c %a "$LOOP"), was $MODE"
 ok "allowing the device clears the flag again (what the udev rules set on every USB disk)"
 
 expect_exit 1 mg_devices readonly "no-such-disk"

@@ -61,6 +61,11 @@ for blk in sdb sdb1 mmcblk0 sr0; do
 	if grep -E '^/etc/udev/rules.d/70-mynaguard.rules:[0-9]+' "$T/test.err"; then exit 3; fi
 	echo "block-$blk $(sed -n 's/^MYNAGUARD_RULE=//p' "$T/test.out") $(cat "$T/test.out" "$T/test.err" | sed -n "s/^run: '\(.*\)'$/\1/p" | tr ' ' '+')"
 done
+# Optical drives keep their modes on every event, a new disc included.
+for node in block/sr0 scsi_generic/sg1; do
+	udevadm test --action=change "/sys/class/$node" >"$T/test.out" 2>&1
+	echo "mode-${node#*/} $(sed -n 's/.*70-mynaguard.rules:[0-9]* MODE \([0-7]*\)$/\1/p' "$T/test.out")"
+done
 # The interfaces of a device udev allowed are authorized through its db entry.
 echo 0 >"$bus/1-7/1-7:1.0/authorized"
 udevadm test --action=add "$bus/1-7/1-7:1.0" >/dev/null 2>&1
@@ -110,6 +115,9 @@ expect_grep "block-sdb1 usb-storage /usr/sbin/blockdev+--setro+/dev/sdb1$" "$T/r
 expect_grep "block-mmcblk0 media.sd /usr/sbin/blockdev+--setro+/dev/mmcblk0$" "$T/results"
 expect_grep "block-sr0 media.optical /usr/sbin/blockdev+--setro+/dev/sr0$" "$T/results"
 ok "every disk on USB, the SD card and the optical drive are made read-only before anyone can mount them"
+expect_grep "mode-sr0 0440" "$T/results"
+expect_grep "mode-sg1 0600" "$T/results"
+ok "the optical drive can be read by the cdrom group but not written or burned through, also after a change event"
 expect_grep "iface-1-7:1.0 1" "$T/results"
 expect_grep "iface-1-1:1.0 1" "$T/results"
 ok "interfaces of an allowed device are authorized; others are left to the agent"

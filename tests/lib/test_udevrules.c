@@ -159,3 +159,15 @@ Test(udevrules, media_are_read_only_from_their_first_event)
 	cr_assert(strstr(b, "ATTRS{removable}==\"1\", RUN+=\"/usr/sbin/blockdev --setro $devnode\", "
 	                    "ENV{UDISKS_IGNORE}=\"1\""));
 }
+
+Test(udevrules, optical_drives_cannot_burn)
+{
+	_cleanup_free_ char *blocked = generate("{\"schema\":1}");
+	_cleanup_free_ char *allowed = generate("{\"schema\":1,\"devices\":{\"media\":{\"optical\":\"allow\"}}}");
+
+	/* Before the ACTION filter: modes hold on change events too. */
+	cr_assert(strstr(blocked, "SUBSYSTEM==\"block\", KERNEL==\"sr[0-9]*\", MODE:=\"0440\"\n"
+	                          "SUBSYSTEM==\"scsi_generic\", ATTRS{type}==\"5\", MODE:=\"0600\"\n"
+	                          "ACTION!=\"add\""), "%s", blocked);
+	cr_assert_null(strstr(allowed, "MODE:="), "%s", allowed);
+}
