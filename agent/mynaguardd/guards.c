@@ -96,7 +96,9 @@ static void on_guard_close(struct agent *a, struct agent_client *c)
 	struct guard_session *g = c->data;
 	json_t *detail;
 
-	if (!g->said_bye) {
+	/* When the agent itself stops, every connection closes: the guards are
+	 * not lost and say hello to the next agent. */
+	if (!g->said_bye && !a->quit) {
 		char lock[256] = "not asked";
 		if (a->policy.policy->clipboard.lock_session_on_guard_loss)
 			lock_session(g, lock, sizeof(lock));

@@ -60,5 +60,16 @@ sleep 0.5
 [[ $(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-lost"') == "$lost" ]] || fail "a clean exit raised an alert"
 ok "a guard that ends cleanly says bye: no alert"
 
+lost=$(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-lost"')
+guard_start_as_nobody
+starts=$(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-start"')
+agent_stop
+agent_start "$T/state" "$T/mynaguard.conf"
+guard_restarted() { (($(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-start"') > starts)); }
+wait_for 30 guard_restarted
+[[ $(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-lost"') == "$lost" ]] || fail "an agent restart raised an alert"
+kill -0 "$GUARD_PID" || fail "the guard did not survive the agent's restart"
+ok "an agent restart is no alert: the guard says hello to the new agent"
+
 expect_exit 0 ctl audit verify
 ok "the journal with these records verifies"
