@@ -469,11 +469,18 @@ int mg_enforce_block_writable(int sysfd, int devfd, const char *name)
 
 int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t)
 {
+	int r;
+
 	switch (t) {
 	case MG_TARGET_ALLOW:
 		return mg_enforce_block_writable(sysfd, devfd, name);
 	case MG_TARGET_READ_ONLY:
-		return mg_enforce_block_readonly(sysfd, devfd, name);
+		r = mg_enforce_block_readonly(sysfd, devfd, name);
+		/* A disk that could not be made read-only (a busy read-write
+		 * mount, say) must not stay writable: it goes. */
+		if (r < 0 && mg_enforce_block_remove(sysfd, name) == 0)
+			return mg_error_prefix(r, "%s: removed instead", name);
+		return r;
 	default:
 		return mg_enforce_block_remove(sysfd, name);
 	}

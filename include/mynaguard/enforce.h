@@ -75,8 +75,9 @@ int mg_enforce_block_remove(int sysfd, const char *name);
  * event, so that nothing can be written before the agent has decided. */
 int mg_enforce_block_writable(int sysfd, int devfd, const char *name);
 
-/* READ_ONLY -> mg_enforce_block_readonly, BLOCK/HOLD -> remove,
- * ALLOW -> mg_enforce_block_writable.  The agent calls it for every
+/* READ_ONLY -> mg_enforce_block_readonly, and when that fails the disk is
+ * removed (the error is still returned, "NAME: removed instead: ...");
+ * BLOCK/HOLD -> remove; ALLOW -> mg_enforce_block_writable.  The agent calls it for every
  * decision, ALLOW included. */
 int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t);
 

@@ -14,7 +14,7 @@ static struct zoo z;
 static void setup(void)
 {
 	static const char *const all[] = {"stick", "stick-hid", "webcam", "keyboard", "sd-reader", "optical",
-	                                  NULL};
+	                                  "stick-registered", NULL};
 
 	cr_assert(sodium_init() >= 0);
 	zoo_load(&z, all);
@@ -154,4 +154,12 @@ Test(block, removal)
 	cr_assert_str_eq(zoo_attr(&z, "bus/mmc/drivers/mmcblk/unbind"), "mmc0:aaaa");
 
 	cr_assert_eq(mg_enforce_block(z.sysfd, -1, "sdb", MG_TARGET_ALLOW), 0, "%s", mg_error());
+}
+
+Test(block, what_cannot_be_made_read_only_is_removed)
+{
+	/* The testbed has no device nodes: BLKROSET cannot happen. */
+	cr_assert_lt(mg_enforce_block(z.sysfd, -1, "sdc", MG_TARGET_READ_ONLY), 0);
+	cr_assert(strstr(mg_error(), "sdc: removed instead: /dev/sdc"), "%s", mg_error());
+	cr_assert_str_eq(zoo_attr(&z, ZOO_BUS "1-14/1-14:1.0/host8/target8:0:0/8:0:0:0/delete"), "1");
 }
