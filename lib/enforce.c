@@ -467,6 +467,18 @@ int mg_enforce_block_writable(int sysfd, int devfd, const char *name)
 	return r;
 }
 
+/* A disk that could not be made read-only (a busy read-write mount, say)
+ * must not stay writable: it goes, and the first failure is reported. */
+static int remove_instead(int sysfd, const char *name, int err)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", mg_error());
+	if (mg_enforce_block_remove(sysfd, name) == 0)
+		return mg_fail(err, "%s: removed instead: %s", name, why);
+	return mg_fail(err, "%s (and it could not be removed)", why);
+}
+
 int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t)
 {
 	int r;
@@ -476,11 +488,7 @@ int mg_enforce_block(int sysfd, int devfd, const char *name, enum mg_target t)
 		return mg_enforce_block_writable(sysfd, devfd, name);
 	case MG_TARGET_READ_ONLY:
 		r = mg_enforce_block_readonly(sysfd, devfd, name);
-		/* A disk that could not be made read-only (a busy read-write
-		 * mount, say) must not stay writable: it goes. */
-		if (r < 0 && mg_enforce_block_remove(sysfd, name) == 0)
-			return mg_error_prefix(r, "%s: removed instead", name);
-		return r;
+		return r < 0 ? remove_instead(sysfd, name, r) : 0;
 	default:
 		return mg_enforce_block_remove(sysfd, name);
 	}
