@@ -63,7 +63,7 @@ pamlogin() {
 	local out
 	out=$(echo "$3" | env PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" LD_PRELOAD=libpam_wrapper.so \
 		${4:+MYNAGUARD_FAKE_TIME=$4} pamtester -v "$1" "$2" authenticate 2>&1) && return 0
-	if [[ -z $out || $out == *"pamtester: Initialization failure"* ]]; then
+	if [[ -z $out || $out == *"pamtester: Initialization failure"* || $out == *"pwrap_init: Failed"* ]]; then
 		echo >>"$T/harness.$1"
 		return 0
 	fi
