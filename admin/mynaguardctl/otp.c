@@ -250,6 +250,9 @@ static int confirm(struct mg_otpstore *s, const struct otp_args *a, const struct
 	for (int tries = 0; tries < 3 && r == -EKEYREJECTED; tries++) {
 		struct mg_otp_state probe = *made;
 		r = read_line("Type the code the app shows now: ", code, sizeof(code));
+		if (r < 0)
+			r = mg_fail(ECANCELED, "%s: no code typed; the token stays inactive "
+			            "(run the command again)", a->user);
 		if (r == 0)
 			r = mg_otp_state_activate(&probe, code, a->pol.window, mg_now());
 		if (r == -EKEYREJECTED)
