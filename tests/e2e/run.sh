@@ -25,8 +25,7 @@ for tool in qemu-system-x86_64 busybox cpio depmod modprobe apt-get dpkg python3
 	command -v "$tool" >/dev/null || die "$tool not found (packaging/deps/packaging.txt)"
 done
 busybox_bin=$(command -v busybox)
-file -L "$busybox_bin" 2>/dev/null | grep -q 'statically linked' || [[ -x /bin/busybox ]] ||
-	die "busybox-static is needed"
+ldd "$busybox_bin" 2>&1 | grep -q 'not a dynamic executable' || die "$busybox_bin is not static (install busybox-static)"
 for prog in agent/mynaguardd admin/mynaguardctl admin/mynaguard-admin tests/mg_testbed; do
 	[[ -x $MG_BUILD_DIR/$prog ]] || die "$MG_BUILD_DIR/$prog not built"
 done
@@ -81,7 +80,7 @@ done | awk '!seen[$0]++' | while read -r ko; do
 	rel=${ko#"$kroot"}
 	install -D -m 0644 "$ko" "$root$rel"
 done
-cp "$kroot/lib/modules/$kver"/modules.{order,builtin} "$root/lib/modules/$kver/"
+cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,run,tmp,var/lib,usr/sbin,lib/udev/rules.d,etc/udev/rules.d}
