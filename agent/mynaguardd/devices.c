@@ -298,14 +298,16 @@ static void interface_added(struct agent *a, const char *devpath)
 {
 	_cleanup_free_ char *parent = strdup(devpath);
 	struct device_entry *e;
+	struct mg_usbdev dev;
 	char *slash = parent ? strrchr(parent, '/') : NULL;
 
 	if (!slash)
 		return;
 	*slash = '\0';
 	e = entry_find(a->devices, parent);
-	if (!e || device_read(a, parent, &e->dev) <= 0)
+	if (!e || device_read(a, parent, &dev) <= 0)
 		return;
+	e->dev = dev;
 	enforce(a, e);
 }
 
@@ -451,13 +453,15 @@ int agent_devices_reevaluate(struct agent *a, const char *trigger)
 	}
 	for (size_t i = 0; i < ds->n; i++) {
 		struct device_entry *e = &ds->entries[i];
+		struct mg_usbdev dev;
 		/* A device allowed before keeps its exemption from the keyboard
 		 * hold; a held one stays held until approved. */
 		unsigned flags = e->present_at_start || e->approved ||
 		                 e->decision.target == MG_TARGET_ALLOW ? MG_DECIDE_PRESENT : 0;
 
-		if (device_read(a, e->dev.devpath, &e->dev) <= 0)
+		if (device_read(a, e->dev.devpath, &dev) <= 0)
 			continue;
+		e->dev = dev;
 		e->kept = false;
 		decide(a, e, flags);
 		settle(a, e, trigger);

@@ -9,10 +9,12 @@
  *   in:  add-from TEXT               the same from one line ("\n" for newlines)
  *   in:  uevent SYSPATH ACTION       send add/change/remove/bind to every monitor
  *   in:  set SYSPATH ATTR VALUE      write a sysfs attribute
+ *   in:  set-hex SYSPATH ATTR HEX    write a binary attribute (`descriptors`)
  *   in:  get SYSPATH ATTR            -> "value CONTENT" (first line of the file)
  *   in:  remove SYSPATH              take the device out of sysfs
  *   in:  quit
  *   out: "ok", "value ..." or "error MESSAGE" for each command.
+ * Adding devices (load, add-from) sends their "add" uevents, as umockdev does.
  *
  * SYSPATH is as umockdev spells it: "/sys/devices/...".  The driver runs
  * under umockdev's preload itself (it re-executes itself so), because
@@ -67,6 +69,25 @@ static void get_attr(UMockdevTestbed *tb, const char *syspath, const char *attr)
 	g_free(root);
 }
 
+static void set_hex(UMockdevTestbed *tb, const char *syspath, const char *attr, const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+	guint8 *buf = g_malloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+			printf("error set-hex: bad hex at %zu\n", 2 * i);
+			g_free(buf);
+			return;
+		}
+		buf[i] = (guint8)v;
+	}
+	umockdev_testbed_set_attribute_binary(tb, syspath, attr, buf, (gssize)n);
+	printf("ok\n");
+	g_free(buf);
+}
+
 static void add_from(UMockdevTestbed *tb, const char *escaped)
 {
 	char *text = unescape(escaped);
@@ -105,6 +126,8 @@ static void command(UMockdevTestbed *tb, char *line)
 	} else if (strcmp(verb, "set") == 0 && a && b) {
 		umockdev_testbed_set_attribute(tb, a, b, rest ? rest : "");
 		printf("ok\n");
+	} else if (strcmp(verb, "set-hex") == 0 && a && b && rest) {
+		set_hex(tb, a, b, rest);
 	} else if (strcmp(verb, "get") == 0 && a && b) {
 		get_attr(tb, a, b);
 	} else if (strcmp(verb, "remove") == 0 && a) {
