@@ -149,8 +149,10 @@ static void emit_action(struct out *o, enum action a, const char *id)
 }
 
 /* What makes a composite with HID a BadUSB suspect: storage, network,
- * phones (06, and vendor-specific for MTP), wireless. */
-#define COMPOSITE_PARTNERS "*:08????:*|*:02????:*|*:0a????:*|*:e0????:*|*:ef04??:*|*:06????:*|*:ff????:*"
+ * phones, wireless.  A vendor-specific interface may be MTP, which only
+ * the agent can tell by its string, so HID with one of those waits. */
+#define COMPOSITE_PARTNERS "*:08????:*|*:02????:*|*:0a????:*|*:e0????:*|*:ef04??:*|*:06????:*"
+#define COMPOSITE_MAYBE "*:ff????:*"
 
 /* Lines before an allow line that catch what the guards refuse. */
 static void guard_lines(struct out *o, const struct mg_device_policy *p, const char *cond, bool names_identity,
@@ -160,6 +162,9 @@ static void guard_lines(struct out *o, const struct mg_device_policy *p, const c
 		emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ENV{MYNAGUARD_CLASSES}==\"" COMPOSITE_PARTNERS "\", ",
 		     cond);
 		emit_action(o, ACT_BLOCK, "composite-storage-hid");
+		emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ENV{MYNAGUARD_CLASSES}==\"" COMPOSITE_MAYBE "\", ",
+		     cond);
+		emit_action(o, ACT_WAIT, "composite-storage-hid");
 	}
 	if (p->hold_new_hid && !names_model) {
 		emit(o, "%sENV{MYNAGUARD_CLASSES}==\"*:03????:*\", ", cond);
