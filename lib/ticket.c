@@ -333,7 +333,13 @@ int mg_ticket_apply(const char *state_dir, const char *text, struct mg_ticket *o
 
 	if (!dir)
 		return mg_fail(ENOMEM, "out of memory");
+	/* What is not even a ticket is refused before anything is read. */
+	r = mg_ticket_decode(text, out);
+	if (r < 0)
+		return r;
 	r = pinned_keyring(state_dir, &kr);
+	if (r == -ENOENT)
+		return mg_fail(ENOENT, "%s: no keyring pinned, so no ticket can be verified", state_dir);
 	if (r == 0) r = mg_ticket_now(state_dir, &now);
 	if (r < 0)
 		return r;
