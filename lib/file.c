@@ -40,10 +40,41 @@ int mg_dir_open(const char *path)
 	return fd;
 }
 
+/* mkdir, and when it made something, an fsync of the parent: a
+ * directory whose name a crash can take back would take the files
+ * written into it along. */
+static int make_dir(char *path, mode_t mode)
+{
+	char *slash;
+	int parent;
+
+	if (mkdir(path, mode) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	slash = strrchr(path, '/');
+	if (slash == path)
+		parent = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (slash) {
+		*slash = '\0';
+		parent = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+	} else
+		parent = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0)
+		return -errno;
+	if (fsync(parent) < 0) {
+		int err = -errno;
+		close(parent);
+		return err;
+	}
+	close(parent);
+	return 0;
+}
+
 int mg_dir_ensure(const char *path, mode_t mode)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	struct stat st;
+	int r;
 
 	if (!copy)
 		return mg_fail(ENOMEM, "%s: out of memory", path);
@@ -54,12 +85,14 @@ int mg_dir_ensure(const char *path, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return mg_fail_errno(errno, "%s", copy);
+		r = make_dir(copy, mode);
+		if (r < 0)
+			return mg_fail_errno(r, "%s", copy);
 		*p = '/';
 	}
-	if (mkdir(copy, mode) < 0 && errno != EEXIST)
-		return mg_fail_errno(errno, "%s", path);
+	r = make_dir(copy, mode);
+	if (r < 0)
+		return mg_fail_errno(r, "%s", path);
 	if (lstat(copy, &st) < 0)
 		return mg_fail_errno(errno, "%s", path);
 	if (!S_ISDIR(st.st_mode))
@@ -104,8 +137,8 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int mg_file_replace_at(int dirfd, const char *dir, const char *name,
-                       const void *data, size_t len, mode_t mode)
+static int replace_at(int dirfd, const char *dir, const char *name, const void *data,
+                      size_t len, mode_t mode, bool sync_dir)
 {
 	char tmp[512];
 	_cleanup_close_ int fd = -1;
@@ -136,13 +169,25 @@ int mg_file_replace_at(int dirfd, const char *dir, const char *name,
 		r = mg_fail_errno(errno, "%s/%s: rename", dir, name);
 		goto discard;
 	}
-	if (fsync(dirfd) < 0)
+	if (sync_dir && fsync(dirfd) < 0)
 		return mg_fail_errno(errno, "%s: fsync of the directory", dir);
 	return 0;
 
 discard:
 	unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+int mg_file_replace_at(int dirfd, const char *dir, const char *name,
+                       const void *data, size_t len, mode_t mode)
+{
+	return replace_at(dirfd, dir, name, data, len, mode, true);
+}
+
+int mg_file_replace_at_unsynced_dir(int dirfd, const char *dir, const char *name,
+                                    const void *data, size_t len, mode_t mode)
+{
+	return replace_at(dirfd, dir, name, data, len, mode, false);
 }
 
 static int split_path(const char *path, char **dir, const char **name)

@@ -33,6 +33,13 @@ int mg_file_replace_at(int dirfd, const char *dir, const char *name,
                        const void *data, size_t len, mode_t mode);
 int mg_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
+/* The same without the fsync of the directory: the file is whole, old or
+ * new, but after a crash the old one may be back.  Only for files whose
+ * old content is still correct, such as the journal's audit.head, which
+ * is a lower bound. */
+int mg_file_replace_at_unsynced_dir(int dirfd, const char *dir, const char *name,
+                                    const void *data, size_t len, mode_t mode);
+
 /* Reads a whole regular file of at most max bytes into a NUL-terminated
  * buffer (the NUL is not counted in *len).  -EFBIG when larger, -ELOOP for
  * a link, -ENOENT when missing (message set in every case). */

@@ -266,3 +266,18 @@ Test(file, a_killed_replace_leaves_old_or_new)
 	mg_file_sweep_temps(dirfd);
 	close(dirfd);
 }
+
+Test(file, replace_without_the_directory_sync_still_replaces_whole)
+{
+	int dirfd = mg_dir_open(dir);
+	uint8_t *data;
+	size_t len;
+
+	cr_assert_eq(mg_file_replace_at_unsynced_dir(dirfd, dir, "head", "one", 3, 0600), 0);
+	cr_assert_eq(mg_file_replace_at_unsynced_dir(dirfd, dir, "head", "two", 3, 0600), 0);
+	cr_assert_eq(mg_file_read_at(dirfd, dir, "head", 10, &data, &len), 0);
+	cr_assert_str_eq((char *)data, "two");
+	free(data);
+	cr_assert_eq(mg_file_replace_at_unsynced_dir(dirfd, dir, "a/b", "x", 1, 0600), -EINVAL);
+	close(dirfd);
+}
