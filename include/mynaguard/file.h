@@ -25,7 +25,9 @@
 int mg_dir_open(const char *path);
 
 /* Creates path (and missing parents) with mode for the directories it
- * creates.  An existing path must be a directory, not a link to one. */
+ * creates, syncing the parent of each so that a crash cannot take a new
+ * directory (and what is then written into it) back.  An existing path
+ * must be a directory, not a link to one. */
 int mg_dir_ensure(const char *path, mode_t mode);
 
 /* Atomically replaces dirfd/name.  dir names the directory in messages. */
