@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mynaguard/config.h"
+#include "mynaguard/control.h"
 #include "mynaguard/error.h"
+#include "mynaguard/json.h"
 
 static const struct mg_verb *verb_table;
 
@@ -35,6 +38,22 @@ int mg_cli_fail(const struct mg_cli *cli, int code, const char *fmt, ...)
 	}
 	fputc('\n', stderr);
 	return code;
+}
+
+void mg_cli_tell_agent(const struct mg_cli *cli)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	struct mg_config cfg = {0};
+	int r;
+
+	if (mg_config_load(cli->config_path, &cfg) < 0) {
+		mg_cli_fail(cli, 0, "the agent was not told to reload: %s", mg_error());
+		return;
+	}
+	r = mg_control_call(cfg.runtime_dir, "reload", NULL, &reply);
+	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
+		mg_cli_fail(cli, 0, "the agent was not told to reload: %s", mg_error());
+	mg_config_free(&cfg);
 }
 
 int mg_cli_usage(const struct mg_cli *cli, const char *verb, const char *usage)

@@ -32,6 +32,12 @@ int mg_cli_main(const char *prog, const struct mg_verb *verbs, int argc, char **
 int mg_cli_fail(const struct mg_cli *cli, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Asks a running agent to reload the policy in force, after anything that
+ * can change it (a bundle, a keyring, a ticket).  Best effort: with no agent
+ * running there is nobody to tell, and the agent reads the state when it
+ * starts; any other failure is one line on stderr. */
+void mg_cli_tell_agent(const struct mg_cli *cli);
+
 /* Prints the verb's usage to stderr and returns MG_EXIT_USAGE. */
 int mg_cli_usage(const struct mg_cli *cli, const char *verb, const char *usage);
 

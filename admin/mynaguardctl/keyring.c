@@ -57,22 +57,6 @@ static int show(struct mg_cli *cli)
 	return MG_EXIT_OK;
 }
 
-/* A new keyring can change which bundle verifies, so a running agent
- * re-loads the policy in force; with no agent there is nobody to tell. */
-static void tell_agent(const struct mg_cli *cli)
-{
-	_cleanup_json_ json_t *reply = NULL;
-	struct mg_config cfg = {0};
-	int r;
-
-	if (mg_config_load(cli->config_path, &cfg) < 0)
-		return;
-	r = mg_control_call(cfg.runtime_dir, "reload", NULL, &reply);
-	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
-		fprintf(stderr, "%s: the agent was not told to reload: %s\n", cli->prog, mg_error());
-	mg_config_free(&cfg);
-}
-
 static int pin_or_update(struct mg_cli *cli, bool pin, const char *path)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -95,7 +79,7 @@ static int pin_or_update(struct mg_cli *cli, bool pin, const char *path)
 	} else {
 		printf("%s: keyring version %llu is pinned\n", pin ? "pinned" : "rotated",
 		       (unsigned long long)version);
-		tell_agent(cli);
+		mg_cli_tell_agent(cli);
 	}
 	return show(cli);
 }

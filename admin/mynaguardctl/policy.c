@@ -24,17 +24,6 @@ static const char usage[] =
 	"policy show [--json]\n"
 	"policy pull [--json] [URL]";
 
-/* Best effort: with no agent running there is nobody to tell, and the
- * agent re-reads the policy in force when it starts anyway. */
-static void tell_agent(const struct mg_cli *cli, const struct mg_config *cfg)
-{
-	_cleanup_json_ json_t *reply = NULL;
-	int r = mg_control_call(cfg->runtime_dir, "reload", NULL, &reply);
-
-	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
-		fprintf(stderr, "%s: the agent was not told to reload: %s\n", cli->prog, mg_error());
-}
-
 static int apply(struct mg_cli *cli, int argc, char **argv)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
@@ -68,7 +57,7 @@ static int apply(struct mg_cli *cli, int argc, char **argv)
 	if (res.outcome == MG_APPLY_APPLIED) {
 		printf("applied: policy version %llu is in force (was %llu)\n",
 		       (unsigned long long)res.version, (unsigned long long)res.previous);
-		tell_agent(cli, &cfg);
+		mg_cli_tell_agent(cli);
 	} else {
 		printf("unchanged: policy version %llu stays in force\n",
 		       (unsigned long long)res.version);

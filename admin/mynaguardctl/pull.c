@@ -57,17 +57,6 @@ static void print_text(const struct mg_pull_report *rep)
 	}
 }
 
-/* Best effort, as after `policy apply`: with no agent running there is
- * nobody to tell, and the agent reads the policy in force when it starts. */
-static void tell_agent(const struct mg_cli *cli, const struct mg_config *cfg)
-{
-	_cleanup_json_ json_t *reply = NULL;
-	int r = mg_control_call(cfg->runtime_dir, "reload", NULL, &reply);
-
-	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
-		fprintf(stderr, "%s: the agent was not told to reload: %s\n", cli->prog, mg_error());
-}
-
 static int exit_status(const struct mg_pull_report *rep, int r)
 {
 	if (r == 0)
@@ -104,7 +93,7 @@ int ctl_policy_pull(struct mg_cli *cli, int argc, char **argv)
 	r = mg_pull(&req, &rep);
 	status = exit_status(&rep, r);
 	if (rep.outcome == MG_PULL_APPLIED)
-		tell_agent(cli, &cfg);
+		mg_cli_tell_agent(cli);
 	if (rep.state_warning[0])
 		fprintf(stderr, "%s: warning: %s\n", cli->prog, rep.state_warning);
 	if (cli->json)

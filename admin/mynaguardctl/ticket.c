@@ -50,20 +50,6 @@ static int read_code(int argc, char **argv, char *code, size_t size)
 	return 0;
 }
 
-static void tell_agent(const struct mg_cli *cli)
-{
-	_cleanup_json_ json_t *reply = NULL;
-	struct mg_config cfg = {0};
-	int r;
-
-	if (mg_config_load(cli->config_path, &cfg) < 0)
-		return;
-	r = mg_control_call(cfg.runtime_dir, "reload", NULL, &reply);
-	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
-		fprintf(stderr, "%s: the agent was not told to reload: %s\n", cli->prog, mg_error());
-	mg_config_free(&cfg);
-}
-
 static void ticket_device(const struct mg_ticket *t, char *buf, size_t size)
 {
 	if (t->bind == MG_TICKET_BIND_SERIAL) {
@@ -94,7 +80,7 @@ static int apply(struct mg_cli *cli, int argc, char **argv)
 	ticket_device(&t, device, sizeof(device));
 	mg_time_format(t.expires, when);
 	printf("ticket %s applied: %s for %s until %s\n", t.id, mg_target_name(t.mode), device, when);
-	tell_agent(cli);
+	mg_cli_tell_agent(cli);
 	return MG_EXIT_OK;
 }
 
