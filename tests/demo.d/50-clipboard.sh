@@ -13,7 +13,7 @@ run mynaguardctl scan "$dir/sample.txt"
 
 step "Clipboard: the guard in an X11 session (Xvfb), policy: redact, no pasting into xfreerdp"
 : >"$dir/display"
-Xvfb -displayfd 3 -nolisten tcp 3>"$dir/display" 2>/dev/null &
+Xvfb -displayfd 3 -nolisten tcp -noreset 3>"$dir/display" 2>/dev/null &
 echo $! >"$DEMO/xvfb.pid"
 until_true test -s "$dir/display"
 export DISPLAY=:$(head -1 "$dir/display")

@@ -208,7 +208,9 @@ wait_until() {
 # start_xvfb: an Xvfb of our own on a display it picks itself; exports DISPLAY.
 start_xvfb() {
 	: >"$T/xvfb.display"
-	Xvfb -displayfd 3 -nolisten tcp -screen 0 640x480x24 3>"$T/xvfb.display" 2>"$T/xvfb.log" &
+	# -noreset: the server must not reset when its last client (a guard being
+	# restarted) goes, or a client connecting at that moment is refused.
+	Xvfb -displayfd 3 -nolisten tcp -noreset -screen 0 640x480x24 3>"$T/xvfb.display" 2>"$T/xvfb.log" &
 	at_exit "kill $!"
 	wait_until "Xvfb" test -s "$T/xvfb.display"
 	export DISPLAY=:$(head -1 "$T/xvfb.display")
