@@ -25,7 +25,8 @@ for tool in qemu-system-x86_64 busybox cpio depmod modprobe apt-get dpkg python3
 	command -v "$tool" >/dev/null || die "$tool not found (packaging/deps/packaging.txt)"
 done
 busybox_bin=$(command -v busybox)
-ldd "$busybox_bin" 2>&1 | grep -q 'not a dynamic executable' || die "$busybox_bin is not static (install busybox-static)"
+[[ $(ldd "$busybox_bin" 2>&1 || true) == *"not a dynamic executable"* ]] ||
+	die "$busybox_bin is not static (install busybox-static)"
 for prog in agent/mynaguardd admin/mynaguardctl admin/mynaguard-admin tests/mg_testbed; do
 	[[ -x $MG_BUILD_DIR/$prog ]] || die "$MG_BUILD_DIR/$prog not built"
 done
