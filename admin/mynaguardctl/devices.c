@@ -26,6 +26,18 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* The description without the name and id, which have columns of their own. */
+static const char *product(const json_t *d)
+{
+	const char *desc = str(d, "description"), *name = str(d, "name"), *id = str(d, "id");
+	size_t n = strlen(name), m = strlen(id);
+
+	if (strncmp(desc, name, n) == 0 && desc[n] == ' ' && strncmp(desc + n + 1, id, m) == 0 &&
+	    desc[n + 1 + m] == ' ')
+		return desc + n + m + 2;
+	return desc;
+}
+
 static void print_table(const json_t *reply)
 {
 	const json_t *list = json_object_get(reply, "devices");
@@ -38,10 +50,10 @@ static void print_table(const json_t *reply)
 		printf("no USB devices present\n");
 		return;
 	}
-	printf("%-10s %-9s %-9s %-24s %s\n", "DEVICE", "ID", "DECISION", "RULE", "DESCRIPTION");
+	printf("%-10s %-9s %-9s %-24s %s\n", "DEVICE", "ID", "DECISION", "RULE", "PRODUCT");
 	json_array_foreach(list, i, d)
 		printf("%-10s %-9s %-9s %-24s %s\n", str(d, "name"), str(d, "id"), str(d, "decision"),
-		       str(d, "rule"), str(d, "description"));
+		       str(d, "rule"), product(d));
 }
 
 static int call(struct mg_cli *cli, const char *cmd, const json_t *args, json_t **reply)
