@@ -110,6 +110,19 @@ static int check_root_keys(const json_t *root, const char *where)
 	return mg_json_only_keys(root, where, allowed);
 }
 
+/* Operators read the description on their terminals: it may not carry
+ * control characters that would move the cursor or hide text. */
+static int check_description(const char *s, const char *where)
+{
+	if (strlen(s) > MG_POLICY_DESCRIPTION_MAX)
+		return mg_fail(EBADMSG, "%s.description: longer than %d bytes", where,
+		               MG_POLICY_DESCRIPTION_MAX);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			return mg_fail(EBADMSG, "%s.description: control character U+%04X", where, *p);
+	return 0;
+}
+
 static int parse_root(const json_t *root, const char *where, struct mg_policy *p)
 {
 	const char *description = NULL;
@@ -120,6 +133,8 @@ static int parse_root(const json_t *root, const char *where, struct mg_policy *p
 	r = mg_json_get_uint(root, "schema", where, true, MG_POLICY_SCHEMA, MG_POLICY_SCHEMA, &p->schema);
 	if (r == 0) r = check_root_keys(root, where);
 	if (r == 0) r = mg_json_get_string(root, "description", where, false, &description);
+	if (r == 0 && description)
+		r = check_description(description, where);
 	if (r < 0)
 		return r;
 	if (description && !(p->description = strdup(description)))
