@@ -21,10 +21,12 @@ int mg_bundle_target_check(const char *target, const char *what)
 {
 	size_t len = strlen(target);
 
-	if (len == 0 || len > MG_BUNDLE_TARGET_MAX ||
+	/* A group is also a directory of the repository and a path element of
+	 * the URL a terminal polls, so "." and ".." must never be one. */
+	if (len == 0 || len > MG_BUNDLE_TARGET_MAX || target[0] == '.' ||
 	    strspn(target, "abcdefghijklmnopqrstuvwxyz0123456789._-") != len)
-		return mg_fail(EINVAL, "%s: \"%.80s\" is not a group name ([a-z0-9._-]{1,%d})", what,
-		               target, MG_BUNDLE_TARGET_MAX);
+		return mg_fail(EINVAL, "%s: \"%.80s\" is not a group name (1 to %d of a-z 0-9 . _ -, "
+		               "not starting with '.')", what, target, MG_BUNDLE_TARGET_MAX);
 	return 0;
 }
 

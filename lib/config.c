@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "mynaguard/bundle.h"
 #include "mynaguard/config.h"
 #include "mynaguard/error.h"
 #include "mynaguard/file.h"
@@ -35,9 +36,10 @@ static bool all_of(const char *s, const char *extra)
 	return true;
 }
 
+/* The group must be spelt exactly as bundles spell their target. */
 static const char *check_group(const char *v)
 {
-	if (strlen(v) > 64 || v[0] == '.' || !all_of(v, "._-"))
+	if (mg_bundle_target_check(v, "group") < 0)
 		return "expected 1 to 64 of a-z 0-9 . _ - not starting with '.'";
 	return NULL;
 }

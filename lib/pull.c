@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "mynaguard/bundle.h"
 #include "mynaguard/error.h"
 #include "mynaguard/file.h"
 #include "mynaguard/journal.h"
@@ -300,9 +301,8 @@ static int build_urls(struct poll *p)
 	if (!group || !*group)
 		return mg_fail(EINVAL, "no group: set group in the configuration (the group "
 		               "whose bundles this terminal takes)");
-	if (!mg_repo_group_valid(group))
-		return mg_fail(EINVAL, "configuration: group '%s': expected 1 to %d of "
-		               "A-Z a-z 0-9 . _ - not starting with '.'", group, MG_REPO_GROUP_MAX);
+	if (mg_bundle_target_check(group, "configuration: group") < 0)
+		return -EINVAL;
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		n--;

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "mynaguard/bundle.h"
 #include "mynaguard/error.h"
 #include "mynaguard/file.h"
 #include "mynaguard/json.h"
@@ -20,15 +21,6 @@
 #define BUNDLES "bundles"
 #define PUBLISH_LOCK ".publish.lock"          /* in DIR/GROUP; never served */
 #define PUBLISH_LOCK_TIMEOUT_MS 30000
-
-bool mg_repo_group_valid(const char *group)
-{
-	size_t n = group ? strlen(group) : 0;
-
-	if (n == 0 || n > MG_REPO_GROUP_MAX || group[0] == '.')
-		return false;
-	return strspn(group, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
 
 static void bundle_path(char out[MG_REPO_PATH_MAX], uint64_t version,
                         const uint8_t hash[MG_REPO_HASH_BYTES])
@@ -189,9 +181,9 @@ static int open_group(const char *dir, const char *group, char **gdir)
 	_cleanup_close_ int dirfd = -1;
 	int fd, r;
 
-	if (!mg_repo_group_valid(group))
-		return mg_fail(EINVAL, "target group '%s': expected 1 to %d of A-Z a-z 0-9 . _ - "
-		               "not starting with '.'", group, MG_REPO_GROUP_MAX);
+	r = mg_bundle_target_check(group, "target group");
+	if (r < 0)
+		return r;
 	r = mg_dir_ensure(dir, 0755);
 	if (r < 0)
 		return r;

@@ -32,7 +32,7 @@
 #define MG_BUNDLE_DOMAIN "mynaguard/policy-bundle/v1"
 #define MG_BUNDLE_FORMAT 1
 #define MG_BUNDLE_HEADER_MAX 4096u
-#define MG_BUNDLE_TARGET_MAX 64                   /* [a-z0-9._-]{1,64} */
+#define MG_BUNDLE_TARGET_MAX 64                   /* see mg_bundle_target_check */
 #define MG_BUNDLE_HASH_BYTES 64                   /* BLAKE2b-512 */
 /* Largest bundle file: the largest policy plus room for frame and header. */
 #define MG_BUNDLE_MAX_BYTES ((size_t)MG_POLICY_MAX_BYTES + (64u << 10))
@@ -93,7 +93,9 @@ int mg_bundle_create(const struct mg_bundle_header *hdr, const uint8_t *payload,
 int mg_bundle_cosign(const uint8_t *buf, size_t len, const char *origin,
                      const struct mg_secret_key *k, uint8_t **out, size_t *out_len);
 
-/* Target group names: [a-z0-9._-]{1,64}. */
+/* The one definition of a group name, used by bundles, the repository
+ * layout and the configuration: 1 to 64 of [a-z0-9._-], not starting
+ * with '.'.  what names the argument or field in the message. */
 int mg_bundle_target_check(const char *target, const char *what);
 
 #endif

@@ -29,7 +29,6 @@
 #define MG_POINTER_NAME "current"
 #define MG_POINTER_MAX 1024                   /* bytes; a pointer is ~250 */
 #define MG_REPO_HASH_BYTES crypto_generichash_BYTES_MAX   /* BLAKE2b-512 */
-#define MG_REPO_GROUP_MAX 64                  /* [A-Za-z0-9_-][A-Za-z0-9._-]{0,63} */
 #define MG_REPO_PATH_MAX 64                   /* "bundles/" + 20 + "-" + 16 + ".bundle" */
 
 /* The pointer DIR/GROUP/current. */
@@ -40,10 +39,6 @@ struct mg_pointer {
 	uint64_t size;                        /* exact length of that file in bytes */
 	uint8_t blake2b[MG_REPO_HASH_BYTES];  /* BLAKE2b-512 of that file */
 };
-
-/* True when group is a name that stays one directory inside the
- * repository: no "/", no leading ".", no "..". */
-bool mg_repo_group_valid(const char *group);
 
 /* Fills p for a bundle of len bytes (version from its signed header). */
 void mg_pointer_for(struct mg_pointer *p, uint64_t version, const void *bundle, size_t len);

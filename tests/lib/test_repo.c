@@ -8,6 +8,7 @@
 
 #include "mynaguard/error.h"
 #include "mynaguard/file.h"
+#include "mynaguard/bundle.h"
 #include "mynaguard/repo.h"
 #include "mynaguard/util.h"
 
@@ -44,18 +45,18 @@ static void pointer_text(const struct mg_pointer *p, char *buf, size_t size)
 
 Test(repo, group_names)
 {
-	cr_assert(mg_repo_group_valid("honcho-juki"));
-	cr_assert(mg_repo_group_valid("Branch_01.a"));
-	cr_assert_not(mg_repo_group_valid(""));
-	cr_assert_not(mg_repo_group_valid(NULL));
-	cr_assert_not(mg_repo_group_valid("."));
-	cr_assert_not(mg_repo_group_valid(".."));
-	cr_assert_not(mg_repo_group_valid(".hidden"));
-	cr_assert_not(mg_repo_group_valid("../etc"));
-	cr_assert_not(mg_repo_group_valid("a/b"));
-	cr_assert_not(mg_repo_group_valid("a b"));
-	cr_assert_not(mg_repo_group_valid("a\nb"));
-	cr_assert_not(mg_repo_group_valid("0123456789012345678901234567890123456789012345678901234567890123456789"));
+	cr_assert_eq(mg_bundle_target_check("honcho-juki", "t"), 0);
+	cr_assert_eq(mg_bundle_target_check("branch_01.a", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("Branch_01.a", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check(".", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("..", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check(".hidden", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("../etc", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("a/b", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("a b", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("a\nb", "t"), 0);
+	cr_assert_lt(mg_bundle_target_check("0123456789012345678901234567890123456789012345678901234567890123456789", "t"), 0);
 }
 
 Test(repo, pointer_round_trip)
