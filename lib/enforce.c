@@ -366,14 +366,16 @@ static int readonly_one(int sysfd, int devfd, const char *name)
 	return r;
 }
 
-int mg_enforce_block_readonly(int sysfd, int devfd, const char *name)
+/* Applies one() to the disk name and to each of its partitions. */
+static int each_part(int sysfd, int devfd, const char *name,
+                     int (*one)(int sysfd, int devfd, const char *name))
 {
 	char path[SYS_PATH_MAX];
 	struct dirent *de;
 	int fd, r;
 	DIR *d;
 
-	r = readonly_one(sysfd, devfd, name);
+	r = one(sysfd, devfd, name);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "class/block/%s", name);
@@ -383,13 +385,22 @@ int mg_enforce_block_readonly(int sysfd, int devfd, const char *name)
 			close(fd);
 		return mg_fail_errno(errno, "%s", path);
 	}
+	while ((de = readdir(d)) && r == 0)
+		if (strncmp(de->d_name, name, strlen(name)) == 0 && is_partition(sysfd, de->d_name))
+			r = one(sysfd, devfd, de->d_name);
+	closedir(d);
+	return r;
+}
+
+int mg_enforce_block_readonly(int sysfd, int devfd, const char *name)
+{
+	char path[SYS_PATH_MAX];
+	int r;
+
 	/* Linux 5.12+ carries a whole disk's read-only flag to its partitions;
 	 * setting each one too covers older kernels and partitions opened by
 	 * their own device node. */
-	while ((de = readdir(d)) && r == 0)
-		if (strncmp(de->d_name, name, strlen(name)) == 0 && is_partition(sysfd, de->d_name))
-			r = readonly_one(sysfd, devfd, de->d_name);
-	closedir(d);
+	r = each_part(sysfd, devfd, name, readonly_one);
 	if (r == 0) r = restrict_sg(sysfd, devfd, name);
 	if (r < 0)
 		return r;
@@ -445,26 +456,7 @@ static int set_rw(int sysfd, int devfd, const char *name)
 
 int mg_enforce_block_writable(int sysfd, int devfd, const char *name)
 {
-	char path[SYS_PATH_MAX];
-	struct dirent *de;
-	int fd, r;
-	DIR *d;
-
-	r = set_rw(sysfd, devfd, name);
-	if (r < 0)
-		return r;
-	snprintf(path, sizeof(path), "class/block/%s", name);
-	fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return mg_fail_errno(errno, "%s", path);
-	}
-	while ((de = readdir(d)) && r == 0)
-		if (strncmp(de->d_name, name, strlen(name)) == 0 && is_partition(sysfd, de->d_name))
-			r = set_rw(sysfd, devfd, de->d_name);
-	closedir(d);
-	return r;
+	return each_part(sysfd, devfd, name, set_rw);
 }
 
 /* A disk that could not be made read-only (a busy read-write mount, say)
