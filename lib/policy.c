@@ -114,9 +114,6 @@ static int check_root_keys(const json_t *root, const char *where)
  * control characters that would move the cursor or hide text. */
 static int check_description(const char *s, const char *where)
 {
-	if (strlen(s) > MG_POLICY_DESCRIPTION_MAX)
-		return mg_fail(EBADMSG, "%s.description: longer than %d bytes", where,
-		               MG_POLICY_DESCRIPTION_MAX);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			return mg_fail(EBADMSG, "%s.description: control character U+%04X", where, *p);

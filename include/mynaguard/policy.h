@@ -24,7 +24,6 @@
 
 #define MG_POLICY_SCHEMA 1
 #define MG_POLICY_MAX_BYTES (64u << 20)
-#define MG_POLICY_DESCRIPTION_MAX 1024
 
 /* "fetch": how the terminal polls the central repository. */
 struct mg_fetch_policy {
@@ -53,8 +52,8 @@ struct mg_otp_policy {
 
 struct mg_policy {
 	uint64_t schema;          /* MG_POLICY_SCHEMA */
-	char *description;        /* free text for operators (at most 1024 bytes, no control
-	                             characters but newline and tab), or NULL */
+	char *description;        /* free text for operators (no control characters but
+	                             newline and tab), or NULL */
 	struct mg_fetch_policy fetch;
 	struct mg_otp_policy otp;
 	struct mg_device_policy devices; /* "devices": device control (rules.h, docs/devices.md) */

@@ -62,14 +62,6 @@ Test(policy, root_errors_name_the_path)
 	             "policy.json: $.description: control character U+001B");
 }
 
-Test(policy, a_long_description_is_refused)
-{
-	char text[1200];
-
-	snprintf(text, sizeof(text), "{\"schema\":1,\"description\":\"%0*d\"}", 1025, 0);
-	expect_error(text, "policy.json: $.description: longer than 1024 bytes");
-}
-
 Test(policy, fetch_errors_name_the_path)
 {
 	expect_error("{\"schema\":1,\"fetch\":{\"interval\":59}}",
