@@ -194,12 +194,18 @@ xcb_generic_event_t *guard_wait(struct guard *g, int64_t deadline,
 
 static void exe_of(pid_t pid, char exe[PATH_MAX])
 {
+	static const char deleted[] = " (deleted)";
+	const size_t dlen = sizeof(deleted) - 1;
 	char link[64];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, PATH_MAX - 1);
 	exe[n > 0 ? n : 0] = '\0';
+	/* A client still running after its package was upgraded is the same
+	 * program: "/usr/bin/xfreerdp (deleted)" must match "xfreerdp". */
+	if (n > (ssize_t)dlen && strcmp(exe + n - dlen, deleted) == 0)
+		exe[n - dlen] = '\0';
 }
 
 pid_t guard_client_pid(struct guard *g, xcb_window_t w, char exe[PATH_MAX])
