@@ -8,6 +8,8 @@
 #include "mynaguard/control.h"
 #include "mynaguard/error.h"
 #include "mynaguard/json.h"
+#include "mynaguard/key.h"
+#include "mynaguard/util.h"
 
 static const struct mg_verb *verb_table;
 
@@ -54,6 +56,28 @@ void mg_cli_tell_agent(const struct mg_cli *cli)
 	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
 		mg_cli_fail(cli, 0, "the agent was not told to reload: %s", mg_error());
 	mg_config_free(&cfg);
+}
+
+static void print_role(const char *what, const struct mg_keyring_role *role)
+{
+	printf("%s keys (threshold %llu of %zu):\n", what, (unsigned long long)role->threshold,
+	       role->nkeys);
+	for (size_t i = 0; i < role->nkeys; i++) {
+		char id[MG_KEY_ID_HEX];
+		mg_key_id_hex(role->keys[i].id, id);
+		printf("  %s  %s\n", id, role->keys[i].name);
+	}
+}
+
+void mg_cli_print_keyring(const struct mg_keyring *kr)
+{
+	char issued[MG_TIME_LEN];
+
+	mg_time_format(kr->issued, issued);
+	printf("keyring version %llu, issued %s\nresets the policy floor: %s\n",
+	       (unsigned long long)kr->version, issued, kr->reset_policy_floor ? "yes" : "no");
+	print_role("root", &kr->root);
+	print_role("policy", &kr->policy);
 }
 
 int mg_cli_usage(const struct mg_cli *cli, const char *verb, const char *usage)

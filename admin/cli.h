@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "mynaguard/keyring.h"
+
 enum { MG_EXIT_OK = 0, MG_EXIT_NO = 1, MG_EXIT_USAGE = 2 };
 
 /* Global options, given before the verb. */
@@ -37,6 +39,10 @@ int mg_cli_fail(const struct mg_cli *cli, int code, const char *fmt, ...)
  * running there is nobody to tell, and the agent reads the state when it
  * starts; any other failure is one line on stderr. */
 void mg_cli_tell_agent(const struct mg_cli *cli);
+
+/* Prints a keyring for people: version, issue time, floor reset, and each
+ * role's threshold and keys.  Both tools show keyrings the same way. */
+void mg_cli_print_keyring(const struct mg_keyring *kr);
 
 /* Prints the verb's usage to stderr and returns MG_EXIT_USAGE. */
 int mg_cli_usage(const struct mg_cli *cli, const char *verb, const char *usage);

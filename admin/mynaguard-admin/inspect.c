@@ -53,31 +53,15 @@ static int inspect_bundle(const uint8_t *buf, size_t len, const char *path)
 	return 0;
 }
 
-static void print_role(const char *what, const struct mg_keyring_role *role)
-{
-	printf("%s keys (threshold %llu of %zu):\n", what, (unsigned long long)role->threshold,
-	       role->nkeys);
-	for (size_t i = 0; i < role->nkeys; i++) {
-		char id[MG_KEY_ID_HEX];
-		mg_key_id_hex(role->keys[i].id, id);
-		printf("  %s  %s\n", id, role->keys[i].name);
-	}
-}
-
 static int inspect_keyring(const uint8_t *buf, size_t len, const char *path)
 {
 	struct mg_keyring kr;
-	char issued[MG_TIME_LEN];
 	int r = mg_keyring_parse(buf, len, path, &kr);
 
 	if (r < 0)
 		return r;
-	mg_time_format(kr.issued, issued);
-	printf("keyring, format %d\nversion: %llu\nissued:  %s\nresets the policy floor: %s\n",
-	       MG_KEYRING_FORMAT, (unsigned long long)kr.version, issued,
-	       kr.reset_policy_floor ? "yes" : "no");
-	print_role("root", &kr.root);
-	print_role("policy", &kr.policy);
+	printf("keyring, format %d\n", MG_KEYRING_FORMAT);
+	mg_cli_print_keyring(&kr);
 	print_signatures(&kr.env);
 	return 0;
 }

@@ -21,27 +21,6 @@ static const char usage[] =
 	"keyring show\n"
 	"keyring update KEYRING2";
 
-static void print_role(const char *what, const struct mg_keyring_role *role)
-{
-	printf("%s keys (threshold %llu of %zu):\n", what, (unsigned long long)role->threshold,
-	       role->nkeys);
-	for (size_t i = 0; i < role->nkeys; i++) {
-		char id[MG_KEY_ID_HEX];
-		mg_key_id_hex(role->keys[i].id, id);
-		printf("  %s  %s\n", id, role->keys[i].name);
-	}
-}
-
-static void print_keyring(const struct mg_keyring *kr)
-{
-	char issued[MG_TIME_LEN];
-
-	mg_time_format(kr->issued, issued);
-	printf("keyring version %llu, issued %s\n", (unsigned long long)kr->version, issued);
-	print_role("root", &kr->root);
-	print_role("policy", &kr->policy);
-}
-
 static int show(struct mg_cli *cli)
 {
 	_cleanup_free_ uint8_t *raw = NULL;
@@ -53,7 +32,7 @@ static int show(struct mg_cli *cli)
 		return mg_cli_fail(cli, MG_EXIT_NO, NULL);
 	if (r < 0)
 		return mg_cli_fail(cli, MG_EXIT_USAGE, NULL);
-	print_keyring(&kr);
+	mg_cli_print_keyring(&kr);
 	return MG_EXIT_OK;
 }
 
