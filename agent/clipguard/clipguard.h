@@ -30,6 +30,7 @@
 #define GUARD_TRANSFER_MS 10000   /* the whole of one INCR transfer */
 #define GUARD_HEARTBEAT_S 60      /* hello again: liveness and the policy in force */
 #define GUARD_RETRY_S 10          /* reconnect to an agent that went away */
+#define GUARD_BACKLOG 64          /* blocks kept for an agent that is away */
 
 enum guard_atom {
 	A_CLIPBOARD, A_PRIMARY, A_TARGETS, A_TIMESTAMP, A_INCR, A_UTF8_STRING,
@@ -59,6 +60,9 @@ struct link {
 	const char *runtime_dir;           /* where control.sock is */
 	int fd;                            /* the connection, -1 when down */
 	int64_t next_hello;                /* mg_now() of the next hello (heartbeat or retry) */
+	json_t *backlog[GUARD_BACKLOG];    /* blocks not yet delivered, oldest first */
+	size_t nbacklog;                   /* entries in backlog */
+	size_t dropped;                    /* blocks lost because the backlog was full */
 };
 
 struct guard {
@@ -107,8 +111,10 @@ void link_init(struct guard *g, const char *runtime_dir, bool enabled);
 void link_tick(struct guard *g);
 int link_fd(const struct guard *g);
 void link_lost(struct guard *g);
-/* Reports a block: kind and counts only, never content. */
+/* Reports a block: kind and counts only, never content.  While the agent
+ * is away, up to GUARD_BACKLOG blocks wait for the next hello. */
 void link_block(struct guard *g, json_t *event);
+/* Says bye (when connected) and frees the backlog. */
 void link_bye(struct guard *g);
 
 #endif

@@ -14,7 +14,8 @@
  *   guard-bye        {"cmd":"guard-bye"} on a clean exit
  *
  * The connection stays open: the agent takes its end closing without a
- * bye as the guard's death.  The guard runs as the session's user and
+ * bye as the guard's death.  Blocks made while the agent is away wait
+ * (GUARD_BACKLOG of them, oldest dropped first) and go after the next hello.  The guard runs as the session's user and
  * cannot read root's policy state, so the section comes from the agent;
  * while the agent is unreachable the last section (at first the built-in
  * defaults, which block) stays in force. */
@@ -67,6 +68,54 @@ static void take_policy(struct guard *g, const json_t *reply)
 	g->policy = p;
 }
 
+/* Sends one block; false when it must wait for the agent. */
+static bool deliver(struct guard *g, json_t *event)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	int r;
+
+	if (g->link.fd < 0)
+		return false;
+	r = mg_control_exchange(g->link.fd, event, &reply);
+	if (r == -EREMOTEIO || r == -EPERM) {
+		/* The agent read it and refused it: sending it again would not help. */
+		fprintf(stderr, "mynaguard-clipguard: clipboard-block: %s\n", mg_error());
+		return true;
+	}
+	if (r < 0) {
+		link_lost(g);
+		return false;
+	}
+	return true;
+}
+
+static void keep(struct guard *g, json_t *event)
+{
+	struct link *l = &g->link;
+
+	if (l->nbacklog == GUARD_BACKLOG) {
+		json_decref(l->backlog[0]);
+		memmove(l->backlog, l->backlog + 1, (GUARD_BACKLOG - 1) * sizeof(l->backlog[0]));
+		l->nbacklog--;
+		l->dropped++;
+		fprintf(stderr, "mynaguard-clipguard: %zu blocks lost while the agent is away\n",
+		        l->dropped);
+	}
+	l->backlog[l->nbacklog++] = json_incref(event);
+}
+
+/* After a hello: what waited goes first, in order. */
+static void flush_backlog(struct guard *g)
+{
+	struct link *l = &g->link;
+	size_t sent = 0;
+
+	while (sent < l->nbacklog && deliver(g, l->backlog[sent]))
+		json_decref(l->backlog[sent++]);
+	memmove(l->backlog, l->backlog + sent, (l->nbacklog - sent) * sizeof(l->backlog[0]));
+	l->nbacklog -= sent;
+}
+
 static void hello(struct guard *g)
 {
 	_cleanup_json_ json_t *req = NULL, *reply = NULL;
@@ -92,6 +141,7 @@ static void hello(struct guard *g)
 	if (!g->policy_from_file)
 		take_policy(g, reply);
 	g->link.next_hello = mg_now() + GUARD_HEARTBEAT_S;
+	flush_backlog(g);
 }
 
 void link_tick(struct guard *g)
@@ -102,26 +152,20 @@ void link_tick(struct guard *g)
 
 void link_block(struct guard *g, json_t *event)
 {
-	_cleanup_json_ json_t *reply = NULL;
-	int r;
-
 	if (!g->link.enabled)
 		return;
-	if (g->link.fd < 0) {
-		fprintf(stderr, "mynaguard-clipguard: block not audited: the agent is unreachable\n");
-		return;
-	}
-	r = mg_control_exchange(g->link.fd, event, &reply);
-	if (r == -EREMOTEIO || r == -EPERM)
-		fprintf(stderr, "mynaguard-clipguard: clipboard-block: %s\n", mg_error());
-	else if (r < 0)
-		link_lost(g);
+	if (g->link.nbacklog > 0 || !deliver(g, event))
+		keep(g, event);
 }
 
 void link_bye(struct guard *g)
 {
 	_cleanup_json_ json_t *req = NULL, *reply = NULL;
 
+	flush_backlog(g);
+	for (size_t i = 0; i < g->link.nbacklog; i++)
+		json_decref(g->link.backlog[i]);
+	g->link.nbacklog = 0;
 	if (g->link.fd < 0)
 		return;
 	req = json_pack("{s:s}", "cmd", "guard-bye");

@@ -63,13 +63,19 @@ ok "a guard that ends cleanly says bye: no alert"
 lost=$(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-lost"')
 guard_start_as_nobody
 starts=$(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-start"')
+blocks=$(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.block"')
 agent_stop
+clip_copy clipboard "留守中 216684847514"
+[[ $(clip_paste clipboard) == "留守中 [個人番号]" ]] || fail "the guard stopped enforcing without the agent"
 agent_start "$T/state" "$T/mynaguard.conf"
 guard_restarted() { (($(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-start"') > starts)); }
 wait_for 30 guard_restarted
 [[ $(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.guard-lost"') == "$lost" ]] || fail "an agent restart raised an alert"
 kill -0 "$GUARD_PID" || fail "the guard did not survive the agent's restart"
-ok "an agent restart is no alert: the guard says hello to the new agent"
+ok "an agent restart is no alert: the guard keeps enforcing and says hello to the new agent"
+block_delivered() { (($(cat "$T/state"/audit/audit*.log | grep -c '"clipboard.block"') > blocks)); }
+wait_for 10 block_delivered
+ok "a block made while the agent was away is audited after the reconnection"
 
 expect_exit 0 ctl audit verify
 ok "the journal with these records verifies"
