@@ -158,10 +158,12 @@ static void report(struct guard *g, const struct selection *s, const struct mg_c
 
 	if (mg_clip_counts_json(v, &counts) < 0)
 		return;
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "cmd", "clipboard-block",
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:o}", "cmd", "clipboard-block",
 	               "selection", s->name, "reason", v->reason,
 	               "action", v->verdict == MG_CLIP_SERVE ? "redact" : "clear",
-	               "counts", counts, "source", s->owner.exe ? s->owner.exe : "");
+	               "counts", counts);
+	if (ev && s->owner.exe)
+		json_object_set_new(ev, "source", json_string(s->owner.exe));
 	if (ev)
 		link_block(g, ev);
 	json_decref(ev);

@@ -102,9 +102,13 @@ static void report_refusal(struct guard *g, struct selection *s, enum mg_clip_pa
 	fprintf(stderr, "mynaguard-clipguard: %s: paste into %s refused (%s)\n", s->name,
 	        who->exe ? who->exe : "an unknown process", mg_clip_paste_name(why));
 	s->last_refused = who->pid;
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "cmd", "clipboard-block", "selection", s->name,
-	               "reason", mg_clip_paste_name(why), "requester", who->exe ? who->exe : "",
-	               "source", s->owner.exe ? s->owner.exe : "");
+	/* Executables the guard could not read are left out, not sent empty. */
+	ev = json_pack("{s:s, s:s, s:s}", "cmd", "clipboard-block", "selection", s->name,
+	               "reason", mg_clip_paste_name(why));
+	if (ev && who->exe)
+		json_object_set_new(ev, "requester", json_string(who->exe));
+	if (ev && s->owner.exe)
+		json_object_set_new(ev, "source", json_string(s->owner.exe));
 	if (ev)
 		link_block(g, ev);
 	json_decref(ev);
