@@ -53,7 +53,7 @@ struct scan {
 	size_t len;                   /* its bytes */
 	mg_detect_set set;            /* detectors that apply */
 	mg_detect_cb cb;              /* where findings go */
-	void *userdata;
+	void *userdata;               /* handed to cb */
 	/* has_length[n]: a detector in set has n digits; n runs to MAX+1 ("longer") */
 	bool has_length[MG_DETECT_MAX_DIGITS + 2];
 };
