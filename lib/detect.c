@@ -294,8 +294,8 @@ int mg_detect_scan(const void *buf, size_t len, mg_detect_set set, mg_detect_cb 
 }
 
 struct counts {
-	size_t *counts;
-	size_t total;
+	size_t *counts;           /* per detector, mg_ndetectors entries */
+	size_t total;             /* of all kinds */
 };
 
 static int count_one(const struct mg_finding *f, void *userdata)
