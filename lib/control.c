@@ -363,7 +363,8 @@ int mg_control_conn_queue(struct mg_control_conn *conn, const json_t *reply)
 		return mg_fail(ENOBUFS, "control: client pid %d does not read its replies",
 		               (int)conn->peer.pid);
 	/* Compact what was sent, then append. */
-	memmove(conn->out, conn->out + conn->out_off, pending);
+	if (pending)
+		memmove(conn->out, conn->out + conn->out_off, pending);
 	out = realloc(conn->out, pending + len);
 	if (!out)
 		return mg_fail(ENOMEM, "control: out of memory");

@@ -118,7 +118,13 @@ agent_start() {
 	at_exit "kill $AGENT_PID 2>/dev/null; wait $AGENT_PID 2>/dev/null"
 	wait_for 30 mynaguardctl --state-dir "$state" --config "$config" devices
 }
-agent_stop() { kill "$AGENT_PID"; wait "$AGENT_PID" || true; }
+# agent_stop: SIGTERM, and the agent must exit 0 (under ASan: no leak).
+agent_stop() {
+	local rc=0
+	kill "$AGENT_PID"
+	wait "$AGENT_PID" || rc=$?
+	((rc == 0)) || fail "mynaguardd exited $rc: $(tail -5 "$T/agent.log")"
+}
 # audit_has STATE PATTERN: an audit record matching PATTERN (grep -E) exists.
 audit_has() { cat "$1"/audit/audit*.log 2>/dev/null | grep -qE -- "$2"; }
 # Signed policy for tests.  policy_ceremony: $T/keys/{root1,root2,pol1,pol2}
