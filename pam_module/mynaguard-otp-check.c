@@ -13,9 +13,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -59,6 +61,23 @@ static int paths_load(struct mg_otp_paths *p)
 	if (n < 0)
 		return mg_fail_errno(errno, "%s", conf);
 	return mg_otp_paths_parse(buf, (size_t)n, conf, p);
+}
+
+/* Limits are inherited from the caller.  A user who set RLIMIT_FSIZE to a
+ * few bytes would make every write of the state file fail, so failures
+ * would never be counted and the throttling could be skipped; the helper
+ * writes root's files under root's limits.  Where even root may not raise
+ * a hard limit (no CAP_SYS_RESOURCE in a container), it checks nothing:
+ * no verdict, so nothing to learn.  SIGXFSZ is ignored so that a write
+ * over the limit fails with EFBIG instead of killing the helper mid-way. */
+static int limits_reset(void)
+{
+	static const struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &unlimited) < 0)
+		return mg_fail_errno(errno, "cannot lift the caller's file-size limit");
+	return 0;
 }
 
 /* The code: stdin up to EOF, at most MG_OTP_CHECK_INPUT_MAX bytes. */
@@ -132,6 +151,8 @@ int main(int argc, char **argv)
 	r = sodium_init() < 0 ? mg_fail(EIO, "sodium_init failed") : 0;
 	if (r == 0 && geteuid() != 0)
 		r = mg_fail(EPERM, "not running as root (the helper must be setuid root)");
+	if (r == 0)
+		r = limits_reset();
 	if (r == 0)
 		r = paths_load(&p);
 	/* Only paths from a trusted configuration receive an audit record. */

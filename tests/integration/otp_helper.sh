@@ -49,6 +49,24 @@ expect_grep "^reject " "$T/out"
 ok "helper: the caller's MYNAGUARD_FAKE_TIME is ignored (its environment is dropped)"
 otp_ctl unlock nobody >/dev/null
 
+# Limits are inherited too: with a file-size limit of 0 every write of the
+# state file would fail, and failures would go uncounted.  Root lifts the
+# limit where it holds CAP_SYS_RESOURCE (bit 24); in a container without
+# it the helper must refuse to check at all.
+as_nobody sh -c "ulimit -f 0; echo 000000 | $HELPER nobody 2>&1" | cat >"$T/out" || true
+otp_ctl status nobody >"$T/status"
+if (( 0x$(awk '/^CapBnd/ {print $2}' /proc/self/status) >> 24 & 1 )); then
+	expect_grep "^reject 1 " "$T/out"
+	expect_grep "failures: 1" "$T/status"
+	ok "helper: a caller's file-size limit of 0 does not stop a failure being counted"
+else
+	expect_grep "cannot lift the caller's file-size limit" "$T/out"
+	grep -q "^reject\|^accept" "$T/out" && fail "a verdict was given under the caller's limit"
+	expect_grep "failures: 0" "$T/status"
+	ok "helper: under a file-size limit it cannot lift, it checks nothing and says why"
+fi
+otp_ctl unlock nobody >/dev/null
+
 # Through PAM: the module, not root, goes through the helper.
 {
 	printf 'auth required %s helper=%s\n' "$OTP_MODULE" "$HELPER"
