@@ -30,6 +30,34 @@ static void print_floors(const char *state_dir)
 	       (unsigned long long)st.policy_floor, clock);
 }
 
+/* The agent's own view, from its "status" reply (docs/agent.md). */
+static void print_agent_details(const json_t *st)
+{
+	const json_t *pol = json_object_get(st, "policy"), *dev = json_object_get(st, "devices");
+	const json_t *rules = json_object_get(st, "udev_rules"), *pull = json_object_get(st, "pull");
+	long long n[6];
+	const char *keys[] = {"present", "allowed", "read_only", "blocked", "held", "kept"};
+
+	for (size_t i = 0; i < MG_ARRAY_SIZE(keys); i++)
+		n[i] = json_integer_value(json_object_get(dev, keys[i]));
+	printf("  pid %lld, enforcing %s %lld%s\n", json_integer_value(json_object_get(st, "pid")),
+	       json_is_true(json_object_get(pol, "from_bundle")) ? "policy version" : "defaults, version",
+	       json_integer_value(json_object_get(pol, "version")),
+	       json_is_true(json_object_get(pol, "audit_only")) ? " (audit-only: devices are not blocked)" : "");
+	printf("  devices: %lld present: %lld allowed, %lld read-only, %lld blocked, %lld held, %lld kept\n",
+	       n[0], n[1], n[2], n[3], n[4], n[5]);
+	printf("  udev rules: %s%s%s\n", json_string_value(json_object_get(rules, "path")),
+	       json_is_true(json_object_get(rules, "written")) ? "" : ": NOT WRITTEN: ",
+	       json_is_true(json_object_get(rules, "written")) ? "" :
+	       json_string_value(json_object_get(rules, "error")));
+	if (json_is_true(json_object_get(pull, "configured")))
+		printf("  last pull: %s (exit %lld, %lld failures in a row)\n",
+		       json_is_string(json_object_get(pull, "last")) ?
+		       json_string_value(json_object_get(pull, "last")) : "none yet",
+		       json_integer_value(json_object_get(pull, "last_exit")),
+		       json_integer_value(json_object_get(pull, "failures")));
+}
+
 static void print_agent(const struct mg_config *cfg)
 {
 	_cleanup_json_ json_t *reply = NULL;
@@ -37,6 +65,8 @@ static void print_agent(const struct mg_config *cfg)
 
 	printf("agent:     %s\n", r == 0 ? "running" : r == -ENOENT || r == -ECONNREFUSED
 	       ? "not running" : mg_error());
+	if (r == 0)
+		print_agent_details(reply);
 }
 
 int ctl_status(struct mg_cli *cli, int argc, char **argv)

@@ -54,6 +54,11 @@ talk '{"cmd":"reload"}' >"$T/out"
 expect_grep '"ok":true' "$T/out"
 wait_for 10 audit_has "$T/state" '"event":"agent.policy".*"trigger":"reload"'
 ok "root reloads; the reload is audited"
+expect_exit 0 ctl status
+expect_grep "enforcing defaults, version 0" "$T/out"
+expect_grep "devices: 0 present" "$T/out"
+expect_grep "udev rules: $T/rules/70-mynaguard.rules" "$T/out"
+ok "mynaguardctl status shows the agent's own view"
 
 talk 'not json' '{"cmd":"no-such"}' '{"cmd":"status"}' >"$T/out"
 [[ $(sed -n 1p "$T/out") == *'"ok":false'*'control: line 1'* ]] || fail "bad JSON: $(sed -n 1p "$T/out")"
