@@ -192,7 +192,7 @@ printf '%-8s | %-28s | %-28s | %s\n' "" "insert -> decision, median (max) ms" ""
 printf '%-8s | %12s %15s | %12s %15s | %8s | %10s %10s %8s\n' rules usbguard "" mynaguardd "" speedup \
 	"usbguard" "mynaguardd" "memory"
 for n in $sizes; do
-	read -r gm gx gr < <(run_usbguard "$n")
+	if [[ -n ${ONLY_MYNAGUARDD:-} ]]; then gm=1 gx=1 gr=1; else read -r gm gx gr < <(run_usbguard "$n"); fi
 	read -r mm mx mr < <(run_mynaguardd "$n")
 	python3 - "$n" "$gm" "$gx" "$gr" "$mm" "$mx" "$mr" <<'PY'
 import sys

@@ -1,6 +1,7 @@
 /* Loading the policy in force and carrying it out everywhere at once:
  * the udev rules file (the layer that works without the agent) and every
  * present device. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,6 +73,9 @@ int agent_policy_load(struct agent *a, const char *why)
 	}
 	mg_policy_in_force_free(&a->policy);
 	a->policy = next;
+	/* Verifying and parsing a large bundle leaves megabytes of freed heap
+	 * (the bundle, its JSON tree); give them back, the agent stays resident. */
+	malloc_trim(0);
 	a->last_reload = mg_now();
 	audit_load(a, why);
 	install_udev_rules(a);
