@@ -193,4 +193,26 @@ ok "mynaguardctl devices approve lets it in"
 expect_exit 1 ctl devices approve 1-1
 expect_grep "1-1: not held" "$T/err"
 ok "approving a device that is not held is refused"
+
+# --- what a restarted agent does with the devices already there ---
+sed 's#"present_devices": "apply-policy"#"present_devices": "keep"#' "$T/policy-1.json" >"$T/policy-5.json"
+policy_apply "$state" "$conf" "$T/policy-5.json" 5
+agent_stop
+tb set "$U/1-1" authorized 1
+mark
+agent_start "$state" "$conf"
+expect 1-1 start keep present-devices 1
+ok "present_devices keep: a device there at start is left as it is (and audited)"
+unplug 1-2
+plug stick-hid
+expect 1-2 add block composite-storage-hid 0
+ok "present_devices keep: a device inserted later is decided by the rules"
+sed 's#"present_devices": "apply-policy"#"present_devices": "block"#' "$T/policy-1.json" >"$T/policy-6.json"
+policy_apply "$state" "$conf" "$T/policy-6.json" 6
+agent_stop
+mark
+agent_start "$state" "$conf"
+expect 1-9 start block present-devices 0
+expect 1-10.2 start block present-devices 0
+ok "present_devices block: even the card reader and keyboard present at start are blocked"
 agent_stop
