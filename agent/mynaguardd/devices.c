@@ -432,12 +432,15 @@ static int enumerate_present(struct agent *a)
 	return 0;
 }
 
-/* Root hubs hold new devices and interfaces until the agent decides. */
-static void hold_new_devices(struct agent *a)
+/* Root hubs hold new devices and interfaces until the agent decides; in
+ * audit-only mode nothing is held, so the terminal works as without us. */
+static void set_root_hubs(struct agent *a)
 {
-	if (device_policy(a)->audit_only)
-		return;
-	if (mg_enforce_root_hubs(a->devices->sysfd, MG_HUB_AUTHORIZE_NONE, false) < 0)
+	bool audit_only = device_policy(a)->audit_only;
+
+	if (mg_enforce_root_hubs(a->devices->sysfd,
+	                         audit_only ? MG_HUB_AUTHORIZE_ALL : MG_HUB_AUTHORIZE_NONE,
+	                         audit_only) < 0)
 		fprintf(stderr, "mynaguardd: root hubs: %s\n", mg_error());
 }
 
@@ -446,7 +449,7 @@ int agent_devices_reevaluate(struct agent *a, const char *trigger)
 	struct agent_devices *ds = a->devices;
 
 	tickets_load(a);
-	hold_new_devices(a);
+	set_root_hubs(a);
 	if (!ds->enumerated) {
 		ds->enumerated = true;
 		return enumerate_present(a);

@@ -174,7 +174,9 @@ tb uevent "$U/1-6" add
 wait_for 30 has_decision 1-6 add
 [[ $(decided 1-6 add | cut -d' ' -f4-6) == "block default true" && $(sysattr "$U/1-6" authorized) == 1 ]] ||
 	fail "audit-only insert: $(decided 1-6 add), authorized=$(sysattr "$U/1-6" authorized)"
-ok "audit-only: decisions logged with audit_only=true, nothing enforced"
+[[ $(sysattr $U authorized_default) == 1 && $(sysattr $U interface_authorized_default) == 1 ]] ||
+	fail "audit-only left the root hub holding new devices"
+ok "audit-only: decisions logged with audit_only=true, nothing enforced, root hub not holding"
 
 # --- a new keyboard is held until an operator approves it ---
 sed 's#"new_keyboards": "rules"#"new_keyboards": "hold"#' "$T/policy-1.json" >"$T/policy-4.json"
