@@ -13,7 +13,7 @@
 # after udev settled and the agent recorded its decision, and again just
 # before it is unplugged.  usb-storage's scan delay therefore cannot hide
 # a binding that happened and was undone.
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin SYSTEMD_PAGER=cat
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -72,6 +72,10 @@ diagnose() {
 		done
 	fi
 	echo "--- kernel:"; dmesg | tail -15
+	echo "--- udevd: $(pidof systemd-udevd) $(udevadm control --ping 2>&1 && echo answers)"
+	dmesg | grep -i udev | tail -5
+	[ -n "${1:-}" ] && { echo "--- udev events:"; grep -E '^UDEV|^ACTION|^DEVPATH|MYNAGUARD' /tmp/udev-events | grep -A3 "/$1" | tail -24; }
+	echo "--- processes:"; ps | grep -v ' \[' | tail -8
 	echo "--- agent:"; tail -5 /tmp/agent.log 2>/dev/null
 	echo "--- decisions:"; grep -o '"event":"device[^}]*' "$STATE"/audit/audit.log 2>/dev/null | tail -4
 	echo "---"
@@ -109,11 +113,12 @@ storage_never_bound() {
 
 keyboard_usable() {
 	d=$(eval echo "\$DEV_$1")
-	[ "$(cat /sys/bus/usb/devices/$d/authorized)" = 1 ] || return 1
-	drv=$(readlink "/sys/bus/usb/devices/$d:1.0/driver") || return 1
-	[ "${drv##*/}" = usbhid ] || return 1
 	ev=$(ls -d /sys/bus/usb/devices/$d:1.0/*/input/input*/event* 2>/dev/null | head -1)
-	[ -n "$ev" ] && [ -c "/dev/input/${ev##*/}" ]
+	drv=$(readlink "/sys/bus/usb/devices/$d:1.0/driver")
+	[ "$(cat /sys/bus/usb/devices/$d/authorized)" = 1 ] && [ "${drv##*/}" = usbhid ] &&
+		[ -n "$ev" ] && [ -c "/dev/input/${ev##*/}" ] && return 0
+	diagnose "$d"
+	return 1
 }
 keyboard_input() { ls -d /sys/bus/usb/devices/$(eval echo "\$DEV_$1"):1.0/*/input/input* 2>/dev/null; }
 
@@ -172,7 +177,10 @@ hubs_closed() {
 check root-hubs-authorized-default hubs_closed
 
 # Layer 1: udevd with the generated rules, no agent yet.
-udevd_start() { /sbin/systemd-udevd --daemon && udevadm trigger --action=add && udevadm settle; }
+udevd_start() {
+	/sbin/systemd-udevd --daemon && udevadm trigger --action=add && udevadm settle &&
+		{ udevadm monitor --udev --property --subsystem-match=usb >/tmp/udev-events 2>&1 & }
+}
 check udevd-started udevd_start
 
 plug kbd usb-kbd && check keyboard-usable-before-agent keyboard_usable kbd
