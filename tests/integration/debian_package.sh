@@ -72,6 +72,8 @@ done
 pam=$(ls /usr/lib/*/security/pam_mynaguard.so) || fail "pam_mynaguard.so not installed"
 helper=/usr/libexec/mynaguard/mynaguard-otp-check
 [[ $(stat -c %a:%U "$helper") == 4755:root ]] || fail "$helper is $(stat -c %a:%U "$helper"), expected setuid root"
+grub_cmdline() { (GRUB_CMDLINE_LINUX=; . /etc/default/grub.d/mynaguard.cfg; echo "$GRUB_CMDLINE_LINUX"); }
+[[ $(grub_cmdline) == *usbcore.authorized_default=0* ]] || fail "the grub snippet does not set usbcore.authorized_default=0"
 ok "layout: programs, unit, $pam, setuid helper, PAM profile, XDG autostart, grub snippet, nginx site, ja catalog, man pages"
 
 # --man=no: the man pages were checked above; man-db need not be installed.
@@ -114,7 +116,8 @@ ok "upgrade to $v2 keeps keyring, bundle, floors and journal byte for byte; the 
 
 dpkg --remove mynaguard >/dev/null 2>&1 || fail "dpkg --remove mynaguard"
 [[ -f $state/keyring && -f /etc/default/grub.d/mynaguard.cfg ]] || fail "remove (not purge) deleted state or conffiles"
-ok "remove keeps state and conffiles"
+[[ $(grub_cmdline) != *usbcore* ]] || fail "the grub snippet still closes USB with the agent removed"
+ok "remove keeps state and conffiles; the kernel snippet no longer counts"
 
 for p in "${pkgs[@]}"; do dpkg-query -L "$p" 2>/dev/null; done | sort -u >"$T/files"
 dpkg --purge "${pkgs[@]}" >"$T/dpkg" 2>&1 || { cat "$T/dpkg" >&2; fail "dpkg --purge"; }
