@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,6 @@
 #include "mynaguard/util.h"
 
 #define RULES_MAX (16u << 20)
-#define PASSWD_MAX (4u << 20)
 
 /* What the checks share: read once, used by several. */
 struct ctx {
@@ -380,25 +380,12 @@ static void check_pam(struct ctx *x, struct mg_inspect_check *c)
 }
 
 /* Users who can log in: a UID of 1000 or more (not nobody) and a shell
- * that is not nologin or false.  line is one /etc/passwd line, cut in place. */
-static bool login_user(char *line, const char **name)
+ * that is not nologin or false. */
+static bool login_user(const struct passwd *pw)
 {
-	char *f[7];
-	const char *shell;
-	long uid;
+	const char *shell = strrchr(pw->pw_shell, '/') ? strrchr(pw->pw_shell, '/') + 1 : pw->pw_shell;
 
-	for (size_t n = 0; n < 7; n++) {
-		f[n] = line;
-		line = line ? strchr(line, ':') : NULL;
-		if (line)
-			*line++ = '\0';
-		else if (n < 6)
-			return false;
-	}
-	uid = strtol(f[2], NULL, 10);
-	shell = strrchr(f[6], '/') ? strrchr(f[6], '/') + 1 : f[6];
-	*name = f[0];
-	return uid >= 1000 && uid != 65534 && *shell && strcmp(shell, "nologin") != 0 &&
+	return pw->pw_uid >= 1000 && pw->pw_uid != 65534 && *shell && strcmp(shell, "nologin") != 0 &&
 	       strcmp(shell, "false") != 0;
 }
 
@@ -417,33 +404,48 @@ static int token_state(struct mg_otpstore *store, const char *user, bool *active
 	return r;
 }
 
+/* ROOT/etc/passwd, read with glibc's own parser (fgetpwent). */
+static FILE *open_passwd(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	if (!f) {
+		mg_fail_errno(errno, "%s", path);
+		if (fd >= 0)
+			close(fd);
+	}
+	return f;
+}
+
 static void check_otp(struct ctx *x, struct mg_inspect_check *c)
 {
 	_cleanup_free_ char *passwd = mg_path_join(x->p->root, "etc/passwd");
 	_cleanup_free_ char *store_dir = x->p->otp_store ? NULL : mg_path_join(x->p->state_dir, "otp");
 	const char *hostkey = x->p->otp_hostkey ? x->p->otp_hostkey : MG_SYSCONFDIR "/otp.key";
-	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
 	struct mg_otpstore *store = NULL;
 	json_t *missing = json_array();
-	size_t len, users = 0;
-	char *save = NULL;
+	struct passwd *pw;
+	size_t users = 0;
 
 	c->facts = json_pack("{s:o}", "not_enrolled", missing);
 	if (!passwd || (!x->p->otp_store && !store_dir))
 		return verdict(c, false, "out of memory");
-	if (mg_file_read(passwd, PASSWD_MAX, &buf, &len) < 0)
+	f = open_passwd(passwd);
+	if (!f)
 		return verdict(c, false, "%s", mg_error());
 	if (mg_otpstore_open(x->p->otp_store ? x->p->otp_store : store_dir, hostkey, &store) < 0)
 		return verdict(c, false, "%s", mg_error());
-	for (char *l = strtok_r((char *)buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		const char *name;
+	while ((pw = fgetpwent(f))) {
 		bool active = false;
 
-		if (!login_user(l, &name))
+		if (!login_user(pw))
 			continue;
 		users++;
-		if (mg_otp_user_check(name) < 0 || token_state(store, name, &active) < 0 || !active)
-			json_array_append_new(missing, json_string(name));
+		if (mg_otp_user_check(pw->pw_name) < 0 || token_state(store, pw->pw_name, &active) < 0 ||
+		    !active)
+			json_array_append_new(missing, json_string(pw->pw_name));
 	}
 	mg_otpstore_close(store);
 	json_object_set_new(c->facts, "users", json_integer((json_int_t)users));
