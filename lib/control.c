@@ -265,6 +265,17 @@ int mg_control_call(const char *runtime_dir, const char *cmd, const json_t *args
 
 /* ---- agent side ---- */
 
+static int socket_answers(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return mg_fail_errno(errno, "socket");
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return mg_fail(EADDRINUSE, "%s: another agent is running", sa->sun_path);
+	return 0;
+}
+
 int mg_control_listen(const char *runtime_dir)
 {
 	_cleanup_close_ int fd = -1;
@@ -277,10 +288,15 @@ int mg_control_listen(const char *runtime_dir)
 		r = mg_dir_ensure(runtime_dir, 0755);
 	if (r < 0)
 		return r;
-	/* Only a socket is removed: a file someone planted there stays and
-	 * makes the bind fail loudly. */
-	if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+	/* Only a stale socket is removed: one that answers belongs to a
+	 * running agent, and a file someone planted there stays and makes the
+	 * bind fail loudly. */
+	if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		r = socket_answers(&sa);
+		if (r < 0)
+			return r;
 		unlink(sa.sun_path);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return mg_fail_errno(errno, "socket");

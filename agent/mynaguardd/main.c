@@ -63,14 +63,15 @@ static int agent_start(struct agent *a)
 		a->runtime_dir = a->config.runtime_dir;
 	if (!audit_dir)
 		return mg_fail(ENOMEM, "out of memory");
+	/* The socket first: a second agent stops here, before it touches a
+	 * device.  Clients wait in the backlog until the loop runs. */
+	a->listen_fd = mg_control_listen(a->runtime_dir);
+	if (a->listen_fd < 0)
+		return a->listen_fd;
 	r = mg_journal_open(audit_dir, "agent", &a->journal);
 	if (r == 0) r = agent_devices_init(a);
 	if (r == 0) r = agent_policy_load(a, "start");
 	if (r == 0) r = agent_pull_init(a);
-	if (r == 0) {
-		a->listen_fd = mg_control_listen(a->runtime_dir);
-		r = a->listen_fd < 0 ? a->listen_fd : 0;
-	}
 	if (r == 0) r = agent_loop_init(a);
 	return r;
 }

@@ -85,7 +85,8 @@ int mg_control_call(const char *runtime_dir, const char *cmd, const json_t *args
 /* --- agent side --- */
 
 /* Creates RUNTIME_DIR (0755) and a listening socket in it (0666), after
- * removing a stale socket.  Returns the listening fd (non-blocking, CLOEXEC). */
+ * removing a stale socket.  Returns the listening fd (non-blocking, CLOEXEC);
+ * -EADDRINUSE when the socket there answers: another agent is running. */
 int mg_control_listen(const char *runtime_dir);
 
 /* Accepts one connection into conn (fd non-blocking, peer filled).

@@ -34,6 +34,11 @@ ok "without the agent: one clear line, exit 2"
 agent_start "$T/state" "$T/mynaguard.conf"
 [[ $(stat -c %a "$sock") == 666 && $(stat -c %a "$T/run") == 755 ]] || fail "socket modes $(stat -c %a "$sock" "$T/run")"
 ok "control.sock is 0666 in a 0755 directory"
+expect_exit 1 env UMOCKDEV_DIR="$UMOCKDEV_ROOT" LD_PRELOAD=libumockdev-preload.so.0 \
+	mynaguardd --state-dir "$T/state" --config "$T/mynaguard.conf"
+expect_grep "control.sock: another agent is running" "$T/err"
+expect_exit 0 ctl devices
+ok "a second agent refuses to start and the first keeps its socket"
 
 expect_exit 0 ctl devices --json
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == []' "$T/out"

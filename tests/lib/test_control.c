@@ -192,8 +192,11 @@ Test(control, listen_accept_and_peer_credentials)
 	cr_assert_eq(conn.peer.uid, geteuid());
 	mg_control_conn_close(&conn);
 	close(cfd);
+	/* A second agent does not take the socket of a running one. */
+	cr_assert_eq(mg_control_listen(dir), -EADDRINUSE);
+	cr_assert(strstr(mg_error(), "another agent is running"), "%s", mg_error());
 	close(lfd);
-	/* A second agent start replaces the stale socket. */
+	/* Once the first is gone, the next start replaces the stale socket. */
 	lfd = mg_control_listen(dir);
 	cr_assert_geq(lfd, 0, "%s", mg_error());
 	close(lfd);
