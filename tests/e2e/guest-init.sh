@@ -191,6 +191,15 @@ unplug stick
 
 # Layer 2: the agent.
 check agent-started start_agent
+# inspect_on ID...: mynaguardctl inspect, on the real kernel's sysfs, finds
+# these controls in force (PAM and OTP have nothing to look at here).
+inspect_on() {
+	mynaguardctl --state-dir "$STATE" --config /etc/mynaguard/mynaguard.conf inspect --json >/tmp/inspect 2>&1
+	for id in "$@"; do
+		grep -A1 "\"id\": \"$id\"" /tmp/inspect | grep -q '"in_force": true' || { cat /tmp/inspect; return 1; }
+	done
+}
+check inspect-finds-controls-in-force inspect_on policy udev-rules usb-controllers agent devices audit
 check keyboard-usable-agent-started keyboard_usable kbd
 check card-reader-usable-agent-started card_reader_usable ccid
 # A keyboard plugged in now meets root hubs the agent closed to interfaces.
