@@ -97,7 +97,7 @@ def main():
     ap.add_argument("--append", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--expect", required=True, help="file with one check name a line")
-    ap.add_argument("--deadline", type=int, default=int(os.environ.get("MG_E2E_DEADLINE", "900")))
+    ap.add_argument("--deadline", type=int, default=int(os.environ.get("MG_E2E_DEADLINE", "600")))
     a = ap.parse_args()
     expect = [l.strip() for l in open(a.expect) if l.strip()]
     qmp_path = os.path.join(a.work, "qmp.sock")
