@@ -110,7 +110,6 @@ copy_bin "$MG_BUILD_DIR/admin/mynaguardctl" /usr/sbin/mynaguardctl
 MG_BUILD_DIR=$MG_BUILD_DIR bash "$here/policy.sh" "$work/admin" "$root"
 
 install -m 0755 "$here/guest-init.sh" "$root/init"
-echo "$kver" >"$root/etc/kernel-version"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
 # The kernel command line carries the packaged grub snippet's setting.
