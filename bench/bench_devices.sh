@@ -11,7 +11,9 @@
 #
 # The arrival is when the test driver is told to add the device (mynaguardd)
 # or when the device file appears in usbguard's device directory, so both
-# numbers include umockdev creating the device and its uevent.
+# numbers include umockdev creating the device and its uevent.  Insertions
+# are a quarter second apart, so each daemon has finished with the last one
+# (mynaguardd's audit record is fsync'd after the sysfs write).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${MG_BUILD_DIR:-$src/build/bench}
@@ -113,6 +115,7 @@ if kind == "mynaguardd":
         t = wait_value(f"{root}{U}/1-{p}/authorized", "1") - t0
         if p != 99:
             lat.append(t)
+        time.sleep(0.25)   # let it finish (audit record, fsync) before the next arrival
     mem = rss(pid)
     agent.terminate(); agent.wait()
     tbp.stdin.close()
@@ -128,6 +131,7 @@ else:
         t = wait_value(f"{root}{U}/1-{p}/authorized", "1", 600.0 if p == 99 else 60.0) - t0
         if p != 99:
             lat.append(t)
+        time.sleep(0.25)   # let it finish (audit record, fsync) before the next arrival
 print(f"{statistics.median(lat) * 1000:.3f} {max(lat) * 1000:.3f} {rss(pid):.1f}")
 PY
 

@@ -236,6 +236,7 @@ static void device_added(struct agent *a, const char *devpath, bool at_start)
 	e->present_at_start = at_start;
 	if (at_start) {
 		if (!decide_present(a, e)) {
+			e->decided = mg_now();
 			audit_decision(a, e, "start", 0);
 			return;
 		}
@@ -496,16 +497,18 @@ int agent_devices_approve(struct agent *a, const char *name)
 
 static json_t *entry_json(const struct device_entry *e)
 {
-	char hash[MG_USB_HASH_HEX], id[10], desc[1024];
+	char hash[MG_USB_HASH_HEX], id[10], desc[1024], decided[MG_TIME_LEN];
 
+	mg_time_format(e->decided, decided);
 	mg_usb_hash_hex(e->dev.hash, hash);
 	mg_usbdev_describe(&e->dev, desc, sizeof(desc));
 	snprintf(id, sizeof(id), "%04x:%04x", e->dev.vendor, e->dev.product);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "name", e->dev.name, "id", id,
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "name", e->dev.name, "id", id,
 	                 "description", desc, "serial", e->dev.serial, "hash", hash, "decision",
 	                 e->kept ? "keep" : mg_target_name(e->decision.target), "rule",
 	                 e->kept ? "present-devices" : e->decision.rule, "reason", e->decision.reason,
-	                 "present_at_start", e->present_at_start, "interfaces", interfaces_json(e));
+	                 "decided", decided, "present_at_start", e->present_at_start, "interfaces",
+	                 interfaces_json(e));
 }
 
 int agent_devices_json(struct agent *a, json_t **out)
