@@ -190,10 +190,11 @@ static void settle(struct agent *a, struct device_entry *e, const char *trigger)
  * cannot see it does not allow. */
 static void block_unreadable(struct agent *a, const char *devpath, const char *why)
 {
+	const char *slash = strrchr(devpath, '/');
 	struct device_entry e = {0};
 
 	snprintf(e.dev.devpath, sizeof(e.dev.devpath), "%s", devpath);
-	snprintf(e.dev.name, sizeof(e.dev.name), "%s", strrchr(devpath, '/') ? strrchr(devpath, '/') + 1 : devpath);
+	snprintf(e.dev.name, sizeof(e.dev.name), "%s", slash ? slash + 1 : devpath);
 	e.decision.target = MG_TARGET_BLOCK;
 	snprintf(e.decision.rule, sizeof(e.decision.rule), "unreadable");
 	snprintf(e.decision.reason, sizeof(e.decision.reason), "%s", why);

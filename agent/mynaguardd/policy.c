@@ -80,7 +80,8 @@ int agent_policy_load(struct agent *a, const char *why)
 	audit_load(a, why);
 	install_udev_rules(a);
 	r = agent_devices_reevaluate(a, why);
-	agent_notify_status(a, "policy %s %llu; %zu devices", a->policy.from_bundle ? "version" : "defaults, version",
+	agent_notify_status(a, "policy %s %llu; %zu devices",
+	                    a->policy.from_bundle ? "version" : "defaults, version",
 	                    (unsigned long long)a->policy.version, agent_devices_present(a));
 	return r;
 }
