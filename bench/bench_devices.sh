@@ -84,10 +84,13 @@ def wait_value(path, want, limit=60.0):
     sys.exit(f"{path}: never became {want}")
 
 def rss(pid):
+    """VmRSS and RssAnon (the heap and stacks alone, without shared libraries), in MB."""
+    v = {}
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return 0.0
+        k, _, rest = line.partition(":")
+        if k in ("VmRSS", "RssAnon"):
+            v[k] = int(rest.split()[0]) / 1024.0
+    return f"{v['VmRSS']:.1f} {v['RssAnon']:.1f}"
 
 lat = []
 if kind == "mynaguardd":
@@ -120,7 +123,7 @@ if kind == "mynaguardd":
     agent.terminate(); agent.wait()
     tbp.stdin.close()
     tbp.wait()
-    print(f"{statistics.median(lat) * 1000:.3f} {max(lat) * 1000:.3f} {mem:.1f}")
+    print(f"{statistics.median(lat) * 1000:.3f} {max(lat) * 1000:.3f} {mem}")
     sys.exit(0)
 else:
     devdir, pid = sys.argv[4], int(sys.argv[5])
@@ -132,7 +135,7 @@ else:
         if p != 99:
             lat.append(t)
         time.sleep(0.25)   # let it finish (audit record, fsync) before the next arrival
-print(f"{statistics.median(lat) * 1000:.3f} {max(lat) * 1000:.3f} {rss(pid):.1f}")
+print(f"{statistics.median(lat) * 1000:.3f} {max(lat) * 1000:.3f} {rss(pid)}")
 PY
 
 wait_file() { for ((i = 0; i < 1200; i++)); do [[ -e $1 ]] && return 0; sleep 0.1; done; echo "timeout: $1" >&2; return 1; }
@@ -192,17 +195,17 @@ run_mynaguardd() { # N -> "median max rss"
 	python3 "$W/measure.py" mynaguardd "$rounds" "$W" "$d/state" "$d/conf" "$zoo"
 }
 
-printf '%-8s | %-28s | %-28s | %s\n' "" "insert -> decision, median (max) ms" "" ""
-printf '%-8s | %12s %15s | %12s %15s | %8s | %10s %10s %8s\n' rules usbguard "" mynaguardd "" speedup \
-	"usbguard" "mynaguardd" "memory"
+printf '%8s | %-16s | %-16s | %-7s | %-19s | %s\n' "" "usbguard" "mynaguardd" "" "RSS, MB" "heap (RssAnon), MB"
+printf '%8s | %-16s | %-16s | %-7s | %6s %6s %5s | %6s %6s %5s\n' rules "median (max) ms" "median (max) ms" \
+	speedup usbg. mynag. ratio usbg. mynag. ratio
 for n in $sizes; do
-	if [[ -n ${ONLY_MYNAGUARDD:-} ]]; then gm=1 gx=1 gr=1; else read -r gm gx gr < <(run_usbguard "$n"); fi
-	read -r mm mx mr < <(run_mynaguardd "$n")
-	python3 - "$n" "$gm" "$gx" "$gr" "$mm" "$mx" "$mr" <<'PY'
+	if [[ -n ${ONLY_MYNAGUARDD:-} ]]; then gm=1 gx=1 gr=1 ga=1; else read -r gm gx gr ga < <(run_usbguard "$n"); fi
+	read -r mm mx mr ma < <(run_mynaguardd "$n")
+	python3 - "$n" "$gm" "$gx" "$gr" "$ga" "$mm" "$mx" "$mr" "$ma" <<'PY'
 import sys
-n, gm, gx, gr, mm, mx, mr = sys.argv[1], *map(float, sys.argv[2:])
-print(f"{int(n):>8} | {gm:9.2f} ({gx:6.2f}) ms | {mm:9.2f} ({mx:6.2f}) ms | {gm / mm:6.1f}x | "
-      f"{gr:7.1f} MB {mr:7.1f} MB {mr / gr:7.2f}")
+n, gm, gx, gr, ga, mm, mx, mr, ma = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{int(n):>8} | {gm:7.2f} ({gx:6.2f}) | {mm:7.2f} ({mx:6.2f}) | {gm / mm:6.1f}x | "
+      f"{gr:6.1f} {mr:6.1f} {mr / gr:5.2f} | {ga:6.1f} {ma:6.1f} {ma / ga:5.2f}")
 PY
 done
-echo "speedup: usbguard's median / mynaguardd's; memory: mynaguardd's RSS / usbguard's (goal <= 0.25)"
+echo "speedup: usbguard's median insert->decision / mynaguardd's; ratio: mynaguardd's memory / usbguard's"
