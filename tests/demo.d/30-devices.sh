@@ -66,6 +66,24 @@ step "Devices: the audit journal names the device, the decision and the rule"
 run ctl audit show -n 6
 run ctl audit verify
 
+step "Self-inspection (§7 監査・自己点検): what the auditor runs on this terminal"
+# The terminal's PAM files as pam-auth-update leaves them with the mynaguard
+# profile enabled for login and LightDM, but a screen locker that bypasses
+# common-auth, and one member of staff without a token: inspect must say so.
+mkdir -p "$d/root/etc/pam.d"
+printf 'auth\trequired\tpam_unix.so\nauth\trequired\tpam_mynaguard.so\n' >"$d/root/etc/pam.d/common-auth"
+printf '@include common-auth\n' >"$d/root/etc/pam.d/login"
+printf '@include common-auth\n' >"$d/root/etc/pam.d/lightdm"
+printf 'auth required pam_unix.so\n' >"$d/root/etc/pam.d/xscreensaver"
+printf 'root:x:0:0:root:/root:/bin/bash\ntanaka:x:1000:1000:田中:/home/tanaka:/bin/bash\nsuzuki:x:1001:1001:鈴木:/home/suzuki:/bin/bash\n' \
+	>"$d/root/etc/passwd"
+ctl otp enroll tanaka --secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP --store "$state/otp" \
+	--hostkey "$d/otp.key" >/dev/null
+inspect() { ctl inspect --root "$d/root" --sysfs-root "$UMOCKDEV_ROOT/sys" --otp-store "$state/otp" \
+	--hostkey "$d/otp.key" "$@"; }
+printf '$ LANG=ja_JP.UTF-8 mynaguardctl inspect\n'
+(unset LC_ALL LC_MESSAGES; LANG=ja_JP.UTF-8 inspect) || echo "(exit $?: a control is off, so fleet tooling can act on it)"
+
 step "Devices: with the agent stopped, the generated udev rules still hold the ports"
 agent_stop
 run grep -A2 'rules\[1\]' "$T/rules/70-mynaguard.rules"
