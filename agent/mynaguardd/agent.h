@@ -122,4 +122,11 @@ void agent_devices_free(struct agent *a);
 void agent_audit(struct agent *a, const char *event, const char *decision, const char *rule,
                  const char *subject, json_t *detail);
 
+/* Records held in memory after a failed write (a full disk) are retried
+ * this often while nothing else happens: the epoll timeout in ms, or -1
+ * when nothing is held. */
+#define AGENT_AUDIT_RETRY_MS 5000
+int agent_audit_retry_ms(const struct agent *a);
+void agent_audit_retry(struct agent *a);
+
 #endif

@@ -62,7 +62,9 @@ void agent_block_added(struct agent *a, const char *name, const char *devpath)
 		snprintf(subject, sizeof(subject), "block %s", name);
 	}
 	r = 0;
-	if (!p->audit_only && target != MG_TARGET_ALLOW)
+	/* ALLOW too: the udev rules make every USB disk read-only at its first
+	 * event, and only the agent's decision makes an allowed one writable. */
+	if (!p->audit_only)
 		r = mg_enforce_block(a->devices->sysfd, a->devices->devfd, name, target);
 	audit_block(a, target, rule, subject, info.kind, r);
 }

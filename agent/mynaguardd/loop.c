@@ -169,12 +169,14 @@ int agent_loop_run(struct agent *a)
 		sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
 	while (!a->quit) {
 		struct epoll_event ev[16];
-		int n = epoll_wait(a->epoll_fd, ev, (int)MG_ARRAY_SIZE(ev), -1);
+		int n = epoll_wait(a->epoll_fd, ev, (int)MG_ARRAY_SIZE(ev), agent_audit_retry_ms(a));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return mg_fail_errno(errno, "epoll_wait");
+		if (n == 0)
+			agent_audit_retry(a);
 		for (int i = 0; i < n && !a->quit; i++)
 			dispatch(a, &ev[i]);
 	}
