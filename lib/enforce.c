@@ -117,10 +117,31 @@ static enum mg_target target_of(const struct mg_usbdev *dev, const struct mg_dec
 	return found ? t : MG_TARGET_BLOCK;
 }
 
-/* Writes one pass over the device's interface directories: blocked ones
- * when want_allowed is false, allowed ones when true. */
+/* The passes over a device's interfaces, in this order. */
+enum pass {
+	PASS_BLOCK,     /* authorized=0 on the blocked ones */
+	PASS_ALLOW,     /* authorized=1 on the allowed ones */
+	PASS_PROBE,     /* bind drivers to allowed ones that have none */
+};
+
+/* The kernel does not probe drivers for an interface authorized after the
+ * fact (Documentation/usb/authorization.rst): the interface is named to
+ * the bus's drivers_probe, once all of them are authorized, so that a
+ * driver needing several interfaces finds them all.  A testbed without
+ * drivers_probe has no drivers to bind. */
+static int probe_interface(int sysfd, const char *devpath, const char *iface)
+{
+	char path[SYS_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/driver", devpath, iface);
+	if (attr_exists(sysfd, path) || !attr_exists(sysfd, "bus/usb/drivers_probe"))
+		return 0;
+	return write_attr(sysfd, "bus/usb/drivers_probe", iface);
+}
+
+/* Makes one pass over the device's interface directories. */
 static int authorize_interfaces(int sysfd, const struct mg_usbdev *dev, const struct mg_decision *d,
-                                bool want_allowed)
+                                enum pass pass)
 {
 	char path[SYS_PATH_MAX];
 	struct dirent *de;
@@ -143,10 +164,13 @@ static int authorize_interfaces(int sysfd, const struct mg_usbdev *dev, const st
 		    sscanf(de->d_name + nlen + 1, "%u.%u", &config, &number) != 2)
 			continue;
 		allowed = permissiveness(target_of(dev, d, config, number)) > 0;
-		if (allowed != want_allowed)
+		if (allowed != (pass != PASS_BLOCK))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/authorized", dev->devpath, de->d_name);
-		w = write_attr(sysfd, path, allowed ? "1" : "0");
+		if (pass == PASS_PROBE)
+			w = probe_interface(sysfd, dev->devpath, de->d_name);
+		else
+			w = write_attr(sysfd, path, allowed ? "1" : "0");
 		if (w < 0 && r == 0)
 			r = w;
 	}
@@ -165,8 +189,9 @@ int mg_enforce_usb(int sysfd, const struct mg_usbdev *dev, const struct mg_decis
 	r = write_attr(sysfd, path, "1");
 	/* Blocked interfaces first, so nothing forbidden is ever bound while
 	 * the allowed ones come up. */
-	if (r == 0) r = authorize_interfaces(sysfd, dev, d, false);
-	if (r == 0) r = authorize_interfaces(sysfd, dev, d, true);
+	if (r == 0) r = authorize_interfaces(sysfd, dev, d, PASS_BLOCK);
+	if (r == 0) r = authorize_interfaces(sysfd, dev, d, PASS_ALLOW);
+	if (r == 0) r = authorize_interfaces(sysfd, dev, d, PASS_PROBE);
 	return r;
 }
 

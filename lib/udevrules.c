@@ -228,6 +228,9 @@ static void header(struct out *o, const char *origin, bool optical_modes)
 	emit(o, "; rewritten on every policy change, do not edit.\n"
 	     "# Decides USB devices before any driver binds, with or without mynaguardd:\n"
 	     "# rules in policy order, the first match wins (docs/devices.md).\n"
+	     "# A device's later bind and change events rewrite its udev database;\n"
+	     "# keep the decision there for its interfaces' IMPORT{parent}.\n"
+	     "ACTION==\"bind|change\", SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\", IMPORT{db}=\"MYNAGUARD\"\n"
 	     "%s"
 	     "ACTION!=\"add\", GOTO=\"mynaguard_end\"\n"
 	     "SUBSYSTEM==\"block\", GOTO=\"mynaguard_block\"\n"
@@ -280,9 +283,12 @@ static void footer(struct out *o, const struct mg_device_policy *p)
 	block_lines(o, p);
 	emit(o, "GOTO=\"mynaguard_end\"\n\n"
 	     "# Interfaces of a device this file authorized; the agent handles the rest.\n"
+	     "# The kernel does not probe an interface authorized after the fact:\n"
+	     "# it is named to drivers_probe (Documentation/usb/authorization.rst).\n"
 	     "LABEL=\"mynaguard_interface\"\n"
 	     "IMPORT{parent}=\"MYNAGUARD\"\n"
-	     "ENV{MYNAGUARD}==\"allow\", ATTR{authorized}=\"1\"\n"
+	     "ENV{MYNAGUARD}==\"allow\", ATTR{authorized}=\"1\", "
+	     "RUN+=\"/bin/sh -c 'echo $kernel >/sys/bus/usb/drivers_probe'\"\n"
 	     "LABEL=\"mynaguard_end\"\n");
 }
 
