@@ -118,6 +118,10 @@ void agent_devices_count(struct agent *a, json_t *into);
 size_t agent_devices_present(struct agent *a);
 void agent_devices_free(struct agent *a);
 
+/* guards.c: the clipboard guards of the sessions (their commands register
+ * themselves with AGENT_COMMAND) */
+json_t *agent_guards_json(const struct agent *a);
+
 /* audit.c: every record the agent writes goes through here */
 void agent_audit(struct agent *a, const char *event, const char *decision, const char *rule,
                  const char *subject, json_t *detail);

@@ -83,6 +83,7 @@ static int run_status(struct agent *a, struct agent_client *c, const json_t *msg
 	json_object_set_new(reply, "pull", pull_json(a));
 	json_object_set_new(reply, "udev_rules", rules);
 	json_object_set_new(reply, "devices", devices);
+	json_object_set_new(reply, "clipboard_guards", agent_guards_json(a));
 	return 0;
 }
 AGENT_COMMAND(cmd_status) = {.cmd = "status", .run = run_status};

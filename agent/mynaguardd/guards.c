@@ -253,3 +253,22 @@ static int run_bye(struct agent *a, struct agent_client *c, const json_t *msg, j
 	return 0;
 }
 AGENT_COMMAND(cmd_guard_bye) = {.cmd = "guard-bye", .any_user = true, .run = run_bye};
+
+/* The guards connected now, for `status` (and so for inspect, which
+ * compares them with the X11 sessions logind knows). */
+json_t *agent_guards_json(const struct agent *a)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; out && i < AGENT_MAX_CLIENTS; i++) {
+		const struct agent_client *c = a->clients[i];
+		const struct guard_session *g = c ? c->data : NULL;
+
+		if (!g || c->on_close != on_guard_close || g->said_bye)
+			continue;
+		json_array_append_new(out, json_pack("{s:s,s:I,s:I,s:s}", "session", g->session,
+		                                     "uid", (json_int_t)g->uid, "pid", (json_int_t)g->pid,
+		                                     "display", g->display));
+	}
+	return out;
+}

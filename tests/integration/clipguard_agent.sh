@@ -38,6 +38,17 @@ wait_for 10 audit_has "$T/state" '"event":"clipboard.guard-start".*uid 65534'
 expect_grep "policy from the agent: mode block-sensitive" "$T/guard.log"
 ok "a guard running as nobody says hello; the agent records it and hands it the section"
 
+# inspect compares the agent's list of guards with the X11 sessions.
+python3 - "$T/run/control.sock" "$GUARD_PID" <<'PY' || fail "the agent's status does not list the guard"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"cmd":"status"}\n')
+reply = json.loads(s.makefile("rb").readline())
+assert any(g["pid"] == int(sys.argv[2]) and g["uid"] == 65534 for g in reply["clipboard_guards"]), reply
+PY
+ok "the agent's status lists the running guard (uid, pid, session) for inspect"
+
 clip_copy clipboard "転出 123456789018 と 1234-5678-9018"
 [[ $(clip_paste clipboard) == "転出 [個人番号] と [個人番号]" ]] || fail "redaction: $(clip_paste clipboard)"
 ok "the agent's section is in force: numbers become the policy's redaction text"
