@@ -12,49 +12,10 @@
 
 #include "mynaguard/enforce.h"
 #include "mynaguard/error.h"
+#include "mynaguard/sysfs.h"
 #include "mynaguard/util.h"
 
 #define SYS_PATH_MAX 1024
-
-static int write_attr(int sysfd, const char *path, const char *value)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(value);
-	ssize_t n;
-
-	/* O_TRUNC is ignored by sysfs and makes a testbed's plain file hold
-	 * exactly what was written. */
-	fd = openat(sysfd, path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return mg_fail_errno(errno, "%s", path);
-	n = write(fd, value, len);
-	if (n < 0)
-		return mg_fail_errno(errno, "%s: writing \"%s\"", path, value);
-	if ((size_t)n != len)
-		return mg_fail(EIO, "%s: short write", path);
-	return 0;
-}
-
-static int read_attr(int sysfd, const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	fd = openat(sysfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return mg_fail_errno(errno, "%s", path);
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return mg_fail_errno(errno, "%s", path);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static bool attr_exists(int sysfd, const char *path)
-{
-	return faccessat(sysfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
 
 /* ---- USB ----------------------------------------------------------------- */
 
@@ -79,10 +40,10 @@ int mg_enforce_root_hubs(int sysfd, enum mg_hub_default dev_default, bool iface_
 		hubs++;
 		snprintf(value, sizeof(value), "%d", (int)dev_default);
 		snprintf(path, sizeof(path), "bus/usb/devices/%s/authorized_default", de->d_name);
-		w = write_attr(sysfd, path, value);
+		w = mg_sysfs_write(sysfd, path, value);
 		if (w == 0) {
 			snprintf(path, sizeof(path), "bus/usb/devices/%s/interface_authorized_default", de->d_name);
-			w = write_attr(sysfd, path, iface_default ? "1" : "0");
+			w = mg_sysfs_write(sysfd, path, iface_default ? "1" : "0");
 		}
 		/* Every hub is tried even when one fails: a half-closed system is
 		 * better than one left open. */
@@ -134,9 +95,9 @@ static int probe_interface(int sysfd, const char *devpath, const char *iface)
 	char path[SYS_PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s/driver", devpath, iface);
-	if (attr_exists(sysfd, path) || !attr_exists(sysfd, "bus/usb/drivers_probe"))
+	if (mg_sysfs_exists(sysfd, path) || !mg_sysfs_exists(sysfd, "bus/usb/drivers_probe"))
 		return 0;
-	return write_attr(sysfd, "bus/usb/drivers_probe", iface);
+	return mg_sysfs_write(sysfd, "bus/usb/drivers_probe", iface);
 }
 
 /* Makes one pass over the device's interface directories. */
@@ -170,7 +131,7 @@ static int authorize_interfaces(int sysfd, const struct mg_usbdev *dev, const st
 		if (pass == PASS_PROBE)
 			w = probe_interface(sysfd, dev->devpath, de->d_name);
 		else
-			w = write_attr(sysfd, path, allowed ? "1" : "0");
+			w = mg_sysfs_write(sysfd, path, allowed ? "1" : "0");
 		if (w < 0 && r == 0)
 			r = w;
 	}
@@ -185,8 +146,8 @@ int mg_enforce_usb(int sysfd, const struct mg_usbdev *dev, const struct mg_decis
 
 	snprintf(path, sizeof(path), "%s/authorized", dev->devpath);
 	if (permissiveness(d->target) == 0)
-		return write_attr(sysfd, path, "0");
-	r = write_attr(sysfd, path, "1");
+		return mg_sysfs_write(sysfd, path, "0");
+	r = mg_sysfs_write(sysfd, path, "1");
 	/* Blocked interfaces first, so nothing forbidden is ever bound while
 	 * the allowed ones come up. */
 	if (r == 0) r = authorize_interfaces(sysfd, dev, d, PASS_BLOCK);
@@ -222,14 +183,14 @@ static bool is_partition(int sysfd, const char *name)
 	char path[SYS_PATH_MAX];
 
 	snprintf(path, sizeof(path), "class/block/%s/partition", name);
-	return attr_exists(sysfd, path);
+	return mg_sysfs_exists(sysfd, path);
 }
 
 static bool attr_is(int sysfd, const char *path, const char *want)
 {
 	char v[32];
 
-	return read_attr(sysfd, path, v, sizeof(v)) == 0 && strcmp(v, want) == 0;
+	return mg_sysfs_read(sysfd, path, v, sizeof(v)) == 0 && strcmp(v, want) == 0;
 }
 
 int mg_block_classify(int sysfd, const char *name, struct mg_block_info *out)
@@ -386,7 +347,7 @@ static int readonly_one(int sysfd, int devfd, const char *name)
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "class/block/%s/dev", name);
-	if (read_attr(sysfd, path, dev, sizeof(dev)) == 0)
+	if (mg_sysfs_read(sysfd, path, dev, sizeof(dev)) == 0)
 		r = remount_ro(dev);
 	return r;
 }
@@ -450,12 +411,12 @@ int mg_enforce_block_remove(int sysfd, const char *name)
 	/* A SCSI disk or optical drive: deleting the SCSI device takes its
 	 * block device and its sg node with it until the next rescan. */
 	snprintf(path, sizeof(path), "%s/delete", devpath);
-	if (attr_exists(sysfd, path))
-		return write_attr(sysfd, path, "1");
+	if (mg_sysfs_exists(sysfd, path))
+		return mg_sysfs_write(sysfd, path, "1");
 	/* An MMC/SD card: unbind it from the block driver. */
 	card = strrchr(devpath, '/');
 	if (card && strncmp(card + 1, "mmc", 3) == 0)
-		return write_attr(sysfd, "bus/mmc/drivers/mmcblk/unbind", card + 1);
+		return mg_sysfs_write(sysfd, "bus/mmc/drivers/mmcblk/unbind", card + 1);
 	return mg_fail(EOPNOTSUPP, "%s: no way to remove it (neither SCSI nor MMC)", name);
 }
 

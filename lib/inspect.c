@@ -16,6 +16,7 @@
 #include "mynaguard/config.h"
 #include "mynaguard/control.h"
 #include "mynaguard/error.h"
+#include "mynaguard/sysfs.h"
 #include "mynaguard/file.h"
 #include "mynaguard/inspect.h"
 #include "mynaguard/journal.h"
@@ -145,22 +146,6 @@ static void check_udev_rules(struct ctx *x, struct mg_inspect_check *c)
 	        x->policy.from_bundle ? "its bundle" : "built-in defaults");
 }
 
-/* Reads a small sysfs attribute below dirfd into buf, newline cut. */
-static int read_attr(int dirfd, const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static bool closed_default(const char *v)
 {
 	return strcmp(v, "0") == 0 || strcmp(v, "2") == 0;
@@ -177,7 +162,7 @@ static void check_usb(struct ctx *x, struct mg_inspect_check *c)
 	c->facts = json_pack("{s:o}", "root_hubs", hubs);
 	if (sysfd < 0)
 		return verdict(c, false, "%s: %s", x->p->sysfs, strerror(errno));
-	if (read_attr(sysfd, "module/usbcore/parameters/authorized_default", param, sizeof(param)) == 0)
+	if (mg_sysfs_read(sysfd, "module/usbcore/parameters/authorized_default", param, sizeof(param)) == 0)
 		json_object_set_new(c->facts, "kernel_authorized_default", json_string(param));
 	devfd = openat(sysfd, "bus/usb/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = devfd >= 0 ? fdopendir(devfd) : NULL;
@@ -188,9 +173,9 @@ static void check_usb(struct ctx *x, struct mg_inspect_check *c)
 			continue;
 		nhubs++;
 		snprintf(path, sizeof(path), "bus/usb/devices/%s/authorized_default", e->d_name);
-		read_attr(sysfd, path, dev, sizeof(dev));
+		mg_sysfs_read(sysfd, path, dev, sizeof(dev));
 		snprintf(path, sizeof(path), "bus/usb/devices/%s/interface_authorized_default", e->d_name);
-		read_attr(sysfd, path, intf, sizeof(intf));
+		mg_sysfs_read(sysfd, path, intf, sizeof(intf));
 		json_array_append_new(hubs, json_pack("{s:s,s:s,s:s}", "hub", e->d_name,
 		                                      "authorized_default", dev,
 		                                      "interface_authorized_default", intf));

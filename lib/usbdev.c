@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "mynaguard/error.h"
+#include "mynaguard/sysfs.h"
 #include "mynaguard/usbdev.h"
 #include "mynaguard/util.h"
 
@@ -97,25 +98,13 @@ int mg_usb_descriptors_parse(const uint8_t *buf, size_t len, struct mg_usb_descr
 	return 0;
 }
 
-/* Reads DEVPATH/ATTR into buf without the trailing newline.  A link as the
- * last component is refused. */
+/* Reads DEVPATH/ATTR (see mg_sysfs_read). */
 static int read_attr(int sysfd, const char *devpath, const char *attr, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = -1;
 	char path[MG_USB_PATH_MAX + 64];
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%s", devpath, attr);
-	fd = openat(sysfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return mg_fail_errno(errno, "%s", path);
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return mg_fail_errno(errno, "%s", path);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
+	return mg_sysfs_read(sysfd, path, buf, size);
 }
 
 static int read_descriptors(int sysfd, const char *devpath, struct mg_usb_descriptors *out)
