@@ -820,7 +820,8 @@ int mg_otp_policy_load(const char *statedir, const char *config, struct mg_otp_p
 {
 	struct mg_config cfg = {0};
 	struct mg_policy_in_force pif = {0};
-	struct mg_terminal_ctx ctx = {.state_dir = statedir, .component = "pam"};
+	/* A login needs only the otp section, not a fleet's device rules. */
+	struct mg_terminal_ctx ctx = {.state_dir = statedir, .component = "pam", .section = "otp"};
 	int r;
 
 	r = mg_config_load(config, &cfg);

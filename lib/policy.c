@@ -120,7 +120,8 @@ static int check_description(const char *s, const char *where)
 	return 0;
 }
 
-static int parse_root(const json_t *root, const char *where, struct mg_policy *p)
+/* only: the one section to parse, or NULL for all of them. */
+static int parse_root(const json_t *root, const char *where, const char *only, struct mg_policy *p)
 {
 	const char *description = NULL;
 	int r;
@@ -140,6 +141,8 @@ static int parse_root(const json_t *root, const char *where, struct mg_policy *p
 		char here[MG_WHERE_MAX];
 		json_t *obj = NULL;
 
+		if (only && strcmp(only, sections[i].key) != 0)
+			continue;
 		mg_json_where_key(here, where, sections[i].key);
 		r = mg_json_get_object(root, sections[i].key, where, false, &obj);
 		if (r == 0 && obj)
@@ -150,7 +153,8 @@ static int parse_root(const json_t *root, const char *where, struct mg_policy *p
 	return 0;
 }
 
-int mg_policy_parse(const void *buf, size_t len, const char *origin, struct mg_policy **out)
+static int parse(const void *buf, size_t len, const char *origin, const char *only,
+                 struct mg_policy **out)
 {
 	_cleanup_json_ json_t *root = NULL;
 	_cleanup_policy_ struct mg_policy *p = NULL;
@@ -167,7 +171,7 @@ int mg_policy_parse(const void *buf, size_t len, const char *origin, struct mg_p
 		return mg_fail(ENOMEM, "%s: out of memory", origin);
 	mg_policy_defaults(p);
 	snprintf(where, sizeof(where), "%s: $", origin);
-	r = parse_root(root, where, p);
+	r = parse_root(root, where, only, p);
 	if (r < 0)
 		return r;
 	*out = MG_TAKE(p);
@@ -181,4 +185,15 @@ void mg_policy_free(struct mg_policy *p)
 	free(p->description);
 	mg_device_policy_free(&p->devices);
 	free(p);
+}
+
+int mg_policy_parse(const void *buf, size_t len, const char *origin, struct mg_policy **out)
+{
+	return parse(buf, len, origin, NULL, out);
+}
+
+int mg_policy_parse_only(const void *buf, size_t len, const char *origin, const char *section,
+                         struct mg_policy **out)
+{
+	return parse(buf, len, origin, section, out);
 }

@@ -467,7 +467,7 @@ static void load_from(const struct mg_terminal_ctx *ctx, struct current *c,
 		        (unsigned long long)b.hdr.version, (unsigned long long)c->st.policy_floor);
 		return use_defaults(out, mg_error());
 	}
-	if (mg_policy_parse(b.payload, b.payload_len, INFORCE, &policy) < 0)
+	if (mg_policy_parse_only(b.payload, b.payload_len, INFORCE, ctx->section, &policy) < 0)
 		return use_defaults(out, mg_error());
 	mg_policy_free(out->policy);
 	out->policy = policy;

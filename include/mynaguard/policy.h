@@ -66,6 +66,14 @@ void mg_policy_defaults(struct mg_policy *p);
 /* Parses len bytes of JSON; origin names the source in messages. */
 int mg_policy_parse(const void *buf, size_t len, const char *origin, struct mg_policy **out);
 
+/* Parses the root and one section only; every other section keeps its
+ * defaults.  For readers of one control on a hot path (a login reads the
+ * "otp" section of a policy that may hold 50,000 device rules), and only
+ * for bytes that already parsed whole: a bundle is stored only after its
+ * policy parsed, and its signature and hash are checked again at load. */
+int mg_policy_parse_only(const void *buf, size_t len, const char *origin, const char *section,
+                         struct mg_policy **out);
+
 /* Releases everything the sections own. */
 void mg_policy_free(struct mg_policy *p);
 

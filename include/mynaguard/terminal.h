@@ -57,6 +57,8 @@ struct mg_terminal_ctx {
 	const char *state_dir;          /* STATE */
 	const char *component;          /* "ctl", "agent": the journal's component */
 	const char *target;             /* this terminal's group (required for apply and load) */
+	const char *section;            /* load: parse only this policy section (NULL: all);
+	                                   the others keep their defaults */
 };
 
 /* The policy in force, with where it came from. */

@@ -101,3 +101,22 @@ Test(policy, free_accepts_null)
 {
 	mg_policy_free(NULL);
 }
+
+Test(policy, one_section_only)
+{
+	static const char text[] =
+		"{\"schema\":1,\"otp\":{\"max_failures\":3},"
+		"\"devices\":{\"rules\":[{\"id\":\"r\",\"match\":{\"vendor\":\"0781\"},\"target\":\"allow\"}]}}";
+	_cleanup_policy_ struct mg_policy *p = NULL, *whole = NULL;
+	struct mg_policy *q = NULL;
+
+	cr_assert_eq(mg_policy_parse(text, strlen(text), "policy.json", &whole), 0, "%s", mg_error());
+	cr_assert_eq(whole->devices.n_rules, 1);
+	cr_assert_eq(mg_policy_parse_only(text, strlen(text), "policy.json", "otp", &p), 0, "%s",
+	             mg_error());
+	cr_assert_eq(p->otp.max_failures, 3);
+	cr_assert_eq(p->devices.n_rules, 0, "the devices section was parsed");
+	/* The root is still checked whole. */
+	cr_assert_lt(mg_policy_parse_only("{\"schema\":1,\"x\":{}}", 19, "policy.json", "otp", &q), 0);
+	cr_assert_null(q);
+}
