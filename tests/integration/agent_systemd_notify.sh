@@ -36,7 +36,7 @@ kill -HUP "$AGENT_PID"
 wait_for 30 audit_has "$T/state" '"event":"agent.policy".*"trigger":"SIGHUP"'
 ok "SIGHUP reloads the policy"
 agent_stop
-grep -qx STOPPING=1 "$T/notify.log" || fail "no STOPPING=1"
+wait_for 10 grep -qx STOPPING=1 "$T/notify.log" || fail "no STOPPING=1"
 ok "STOPPING=1 on SIGTERM"
 
 # Without WATCHDOG_USEC the agent sends no pings.
