@@ -322,6 +322,23 @@ static const char *devpath_of(struct udev_device *d)
 	return p && p[0] == '/' ? p + 1 : p;
 }
 
+/* udevd runs the generated rules on the same add event the agent acts on,
+ * and a rule that leaves a device to the agent deauthorizes it: landing
+ * after the agent's decision, that takes an admitted device's interfaces
+ * away.  Their removal is the sign; the decision is written again (the
+ * rule runs on add only, so once). */
+static void interface_removed(struct agent *a, const char *devpath)
+{
+	struct device_entry *e = agent_devices_parent_of(a, devpath);
+	struct mg_usbdev dev;
+
+	if (!e || e->kept || device_policy(a)->audit_only ||
+	    (e->decision.target != MG_TARGET_ALLOW && e->decision.target != MG_TARGET_READ_ONLY))
+		return;
+	if (device_read(a, e->dev.devpath, &dev) > 0 && !dev.authorized)
+		settle(a, e, "restore");
+}
+
 static void usb_event(struct agent *a, struct udev_device *d, const char *action)
 {
 	const char *devtype = udev_device_get_devtype(d), *devpath = devpath_of(d);
@@ -331,6 +348,8 @@ static void usb_event(struct agent *a, struct udev_device *d, const char *action
 	if (strcmp(devtype, "usb_interface") == 0) {
 		if (strcmp(action, "add") == 0)
 			interface_added(a, devpath);
+		else if (strcmp(action, "remove") == 0)
+			interface_removed(a, devpath);
 		return;
 	}
 	if (strcmp(devtype, "usb_device") != 0)
